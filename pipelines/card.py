@@ -1,0 +1,97 @@
+"""The Hub dataset card (``README.md``) written next to the Parquet files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from pipelines.config import DataConfig
+
+_HEADER = {
+    "license": "cc-by-sa-4.0",
+    "language": ["en"],
+    "pretty_name": "RAMP masked Wikipedia passages",
+    "task_categories": ["question-answering", "fill-mask"],
+    "tags": ["retrieval-augmented-mask-prediction", "masksearch", "search-agent", "wikipedia"],
+    "configs": [
+        {
+            "config_name": "tasks",
+            "default": True,
+            "data_files": [
+                {"split": "train", "path": "tasks/train-*.parquet"},
+                {"split": "validation", "path": "tasks/validation-*.parquet"},
+            ],
+        },
+        {"config_name": "passages",
+         "data_files": [{"split": "train", "path": "passages/*.parquet"}]},
+        {"config_name": "rejects",
+         "data_files": [{"split": "train", "path": "rejects/*.parquet"}]},
+    ],
+}
+
+
+def _table(rows: dict[str, int], head: tuple[str, str]) -> str:
+    lines = [f"| {head[0]} | {head[1]} |", "|---|---:|"]
+    lines += [f"| {k} | {v:,} |" for k, v in sorted(rows.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return "\n".join(lines)
+
+
+def render(stats: dict[str, Any], cfg: DataConfig) -> str:
+    header = yaml.safe_dump(_HEADER, sort_keys=False)
+    return f"""---
+{header}---
+
+# RAMP masked Wikipedia passages
+
+Retrieval-Augmented Mask Prediction (RAMP) tasks in the style of MaskSearch: Wikipedia
+passages of about {cfg.words_per_passage} words in which 1-{cfg.masking.max_masks} salient spans
+(named entities, dates, numbers{", terms" if cfg.spans.terms else ""}) are replaced by
+`{cfg.masking.mask_token}`. A search agent must find the missing spans with a retriever.
+
+Built with RAMP (`ramp data`) by:
+
+```
+{stats["command"]}
+```
+
+Masking strategy `{stats["strategy"]}`, seed {stats["seed"]}. Same input and seed give
+byte-identical Parquet.
+
+## Counts
+
+| | |
+|---|---:|
+| passages | {stats["passages"]:,} |
+| tasks | {stats["tasks"]:,} |
+| rejects | {stats["rejects"]:,} |
+
+{_table(stats["splits"], ("split", "tasks"))}
+
+{_table(stats["masks_per_task"], ("masks per task", "tasks"))}
+
+{_table(stats["labels"], ("span label", "masks"))}
+
+Rejected records (dead letters in `rejects/`, each with its reason):
+
+{_table(stats["rejects_by_reason"], ("stage/reason", "records"))}
+
+## Columns (`tasks`)
+
+| column | meaning |
+|---|---|
+| `id` | content-derived task id |
+| `source_id`, `passage_id`, `title` | the Wikipedia article and passage |
+| `text` | the passage |
+| `masked_text` | the passage with each answer replaced by the mask token |
+| `answers` | the masked spans, in order of appearance |
+| `spans` | `start`, `end` (character offsets in `text`), `label`, `text` per answer |
+| `num_masks`, `num_candidates` | masks in this task, salient spans it was drawn from |
+| `strategy`, `split` | masking strategy; split by a stable hash of the source article |
+
+## Provenance and license
+
+Text from English Wikipedia, licensed CC BY-SA (see each article's history for authors);
+this derived dataset is shared under the same license. Splits are assigned per source
+article, so no article appears in both splits.
+"""

@@ -1,0 +1,46 @@
+"""``ramp curriculum``: split a tasks directory into ``stage-1 ... stage-4`` directories."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from collections import defaultdict
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ramp.curriculum import stage_of
+from ramp.records import TASK_SCHEMA
+
+
+def read_tasks(tasks_dir: str) -> pa.Table:
+    files = sorted(glob.glob(os.path.join(tasks_dir, "*.parquet")))
+    if not files:
+        raise FileNotFoundError(f"no *.parquet files in {tasks_dir}")
+    return pa.concat_tables([pq.read_table(f, schema=TASK_SCHEMA) for f in files])
+
+
+def write_stages(tasks_dir: str, output: str, measure: str = "num_masks",
+                 num_stages: int = 4) -> dict[str, dict[str, int]]:
+    """Write ``output/stage-k/{split}.parquet`` (rows sorted by id) and ``counts.json``."""
+    table = read_tasks(tasks_dir)
+    rows = sorted(table.to_pylist(), key=lambda r: r["id"])
+    groups: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[(stage_of(row, measure), row["split"])].append(row)
+    counts: dict[str, dict[str, int]] = {}
+    for stage in range(1, num_stages + 1):
+        stage_dir = os.path.join(output, f"stage-{stage}")
+        os.makedirs(stage_dir, exist_ok=True)
+        counts[f"stage-{stage}"] = {}
+        for split in ("train", "validation"):
+            part = groups.get((stage, split), [])
+            tmp = os.path.join(stage_dir, f".{split}.parquet.tmp")
+            pq.write_table(pa.Table.from_pylist(part, schema=TASK_SCHEMA), tmp,
+                           compression="zstd")
+            os.replace(tmp, os.path.join(stage_dir, f"{split}.parquet"))
+            counts[f"stage-{stage}"][split] = len(part)
+    with open(os.path.join(output, "counts.json"), "w", encoding="utf-8") as f:
+        json.dump({"measure": measure, "stages": counts}, f, indent=2, sort_keys=True)
+    return counts

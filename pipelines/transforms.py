@@ -1,0 +1,170 @@
+"""DoFns and composites of the data pipeline. Each only wires functions from ``ramp``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+import apache_beam as beam
+
+from pipelines.config import DataConfig
+from ramp.masking import mask_passage
+from ramp.records import Document, Passage, Reject, Task, excerpt
+from ramp.spans import salient_candidates
+from ramp.text import content_id
+
+REJECT = "rejects"
+
+
+class SplitRecords(beam.DoFn):
+    """Route ``Reject`` records to the ``rejects`` output, everything else to main."""
+
+    def process(self, record):
+        if isinstance(record, Reject):
+            yield beam.pvalue.TaggedOutput(REJECT, record)
+        else:
+            yield record
+
+
+def pick_unique(doc_id: str, docs: Iterable[Document]) -> Iterator[Document | Reject]:
+    """Keep one document per id (the one with the smallest content hash); reject the rest."""
+    ranked = sorted(docs, key=lambda d: (content_id(d.title, d.text, d.source), d.source))
+    yield ranked[0]
+    for dup in ranked[1:]:
+        same = dup.text == ranked[0].text and dup.title == ranked[0].title
+        yield Reject(
+            id=f"{dup.source}:{doc_id}:{content_id(dup.title, dup.text)}",
+            stage="read",
+            reason="duplicate_document" if same else "duplicate_id",
+            detail=f"document id {doc_id!r} already read from {ranked[0].source}",
+            excerpt=excerpt(dup.text),
+            source=dup.source,
+        )
+
+
+class Dedupe(beam.PTransform):
+    """One document per id. The shuffle also spreads documents over the workers."""
+
+    def expand(self, docs):
+        return (
+            docs
+            | "ById" >> beam.Map(lambda d: (d.id, d))
+            | "Group" >> beam.GroupByKey()
+            | "Pick" >> beam.FlatMapTuple(pick_unique)
+        )
+
+
+class SpacyCandidates(beam.DoFn):
+    """Batches of passages -> (passage, salient candidate spans). spaCy loads in setup."""
+
+    def __init__(self, cfg: DataConfig):
+        self.cfg = cfg
+        self.nlp = None
+
+    def setup(self):
+        from pipelines.nlp import components_for, load_spacy
+
+        self.nlp = load_spacy(self.cfg.spacy.model, components_for(self.cfg.spans))
+
+    def process(self, batch: list[Passage]):
+        from pipelines.nlp import extract
+
+        texts = [p.text for p in batch]
+        parsed = extract(self.nlp, texts, self.cfg.spacy.batch_size, self.cfg.spans.terms)
+        for passage, (ents, chunks) in zip(batch, parsed):
+            spans = salient_candidates(passage.text, passage.title, ents, chunks, self.cfg.spans)
+            yield passage, spans
+
+
+class PplLosses(beam.DoFn):
+    """(passage, candidates) batches -> (passage, candidates, loss per candidate)."""
+
+    def __init__(self, cfg: DataConfig):
+        self.cfg = cfg
+        self.scorer = None
+
+    def setup(self):
+        from pipelines.ppl import SpanScorer
+
+        self.scorer = SpanScorer(self.cfg.ppl)
+
+    def process(self, batch):
+        losses = self.scorer.span_losses([(p.text, c) for p, c in batch])
+        for (passage, candidates), loss in zip(batch, losses):
+            yield passage, candidates, loss
+
+
+def mask_one(item: tuple, cfg: DataConfig) -> Task | Reject:
+    passage, candidates, *rest = item
+    losses = rest[0] if rest else None
+    return mask_passage(passage, candidates, cfg.masking, cfg.seed, losses)
+
+
+class MaskPassages(beam.PTransform):
+    """Passages -> tasks and rejects, by the configured strategy."""
+
+    def __init__(self, cfg: DataConfig):
+        super().__init__()
+        self.cfg = cfg
+
+    def expand(self, passages):
+        cfg = self.cfg
+        size = cfg.spacy.batch_size
+        if cfg.masking.strategy == "random":
+            items = passages | "NoSpans" >> beam.Map(lambda p: (p, []))
+        else:
+            items = (
+                passages
+                | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
+                | "Spans" >> beam.ParDo(SpacyCandidates(cfg))
+            )
+        if cfg.masking.strategy == "ppl":
+            items = (
+                items
+                | "BatchPpl" >> beam.BatchElements(min_batch_size=cfg.ppl.batch_size,
+                                                   max_batch_size=cfg.ppl.batch_size)
+                | "Losses" >> beam.ParDo(PplLosses(cfg))
+            )
+        return (
+            items
+            | "Mask" >> beam.Map(mask_one, cfg)
+            | "Route" >> beam.ParDo(SplitRecords()).with_outputs(REJECT, main="tasks")
+        )
+
+
+def summary(record) -> Counter:
+    """The counts one record contributes to ``stats.json``."""
+    c: Counter = Counter()
+    if isinstance(record, Task):
+        c["tasks"] += 1
+        c[f"split/{record.split}"] += 1
+        c[f"masks_per_task/{record.num_masks}"] += 1
+        for span in record.spans:
+            c[f"labels/{span.label}"] += 1
+    elif isinstance(record, Reject):
+        c["rejects"] += 1
+        c[f"rejects_by_reason/{record.stage}/{record.reason}"] += 1
+    elif isinstance(record, Passage):
+        c["passages"] += 1
+        c["passage_words"] += record.num_words
+    elif isinstance(record, Document):
+        c["documents"] += 1
+    return c
+
+
+class MergeCounts(beam.CombineFn):
+    def create_accumulator(self):
+        return Counter()
+
+    def add_input(self, acc, record):
+        acc.update(summary(record))
+        return acc
+
+    def merge_accumulators(self, accs):
+        total = Counter()
+        for acc in accs:
+            total.update(acc)
+        return total
+
+    def extract_output(self, acc):
+        return dict(sorted(acc.items()))

@@ -1,0 +1,135 @@
+"""The ``ramp`` command: one subcommand per stage.
+
+Each subcommand loads its config dataclass from a YAML file (default:
+``configs/<stage>/default.yaml``), applies the flags, then ``key=value``
+overrides, and calls one function. Heavy frameworks are imported inside the
+subcommand, so ``ramp --help`` stays fast and ``ramp/`` stays pure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ramp.config import ConfigError, load_config
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+def _default_config(stage: str) -> Path | None:
+    path = CONFIG_DIR / stage / "default.yaml"
+    return path if path.exists() else None
+
+
+def _split_extra(extra: list[str]) -> tuple[list[str], list[str]]:
+    """Unknown words: ``key=value`` overrides, everything else goes to the framework (Beam)."""
+    overrides = [e for e in extra if "=" in e and not e.startswith("-")]
+    passthrough = [e for e in extra if e not in overrides]
+    return overrides, passthrough
+
+
+def cmd_data(args: argparse.Namespace, extra: list[str]) -> int:
+    from pipelines.config import DataConfig
+    from pipelines.data import run
+    from pipelines.report import print_summary
+
+    overrides, beam_args = _split_extra(extra)
+    flags: dict[str, Any] = {}
+    if args.input:
+        flags["input"] = args.input
+    if args.output:
+        flags["output"] = args.output
+    if args.num_workers is not None:
+        flags["num_workers"] = args.num_workers
+    if args.seed is not None:
+        flags["seed"] = args.seed
+    if args.limit is not None:
+        flags["limit"] = args.limit
+    if args.strategy:
+        flags["masking"] = {"strategy": args.strategy}
+    if beam_args:
+        flags["beam_args"] = beam_args
+    cfg = load_config(DataConfig, args.config or _default_config("data"), overrides, flags)
+    stats = run(cfg)
+    print_summary(stats, cfg.output)
+    return 0
+
+
+def cmd_curriculum(args: argparse.Namespace, extra: list[str]) -> int:
+    from pipelines.curriculum import write_stages
+
+    counts = write_stages(args.tasks, args.output, measure=args.measure)
+    print(json.dumps(counts, indent=2))
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, extra: list[str]) -> int:
+    from pipelines.publish import PublishError, publish
+
+    try:
+        where = publish(args.dir, repo_id=args.repo_id, local_dir=args.local_dir,
+                        private=args.private)
+    except PublishError as exc:
+        print(f"ramp publish: {exc}", file=sys.stderr)
+        return 2
+    print(f"published to {where}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ramp", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser(
+        "data", help="Wikipedia -> passages -> masked RAMP tasks (Beam)",
+        epilog="Extra key=value words override the config; other --flags go to Beam "
+               "(e.g. --runner DataflowRunner --project P --region R --temp_location gs://...).")
+    data.add_argument("--input", action="append", help="file or glob; repeatable")
+    data.add_argument("--output", help="output directory")
+    data.add_argument("--config", help="YAML config (default configs/data/default.yaml)")
+    data.add_argument("--num-workers", type=int, dest="num_workers")
+    data.add_argument("--strategy", choices=["salient", "random", "ppl"])
+    data.add_argument("--seed", type=int)
+    data.add_argument("--limit", type=int, help="at most N records per input file")
+    data.set_defaults(func=cmd_data)
+
+    cur = sub.add_parser("curriculum", help="sort tasks into stage-1..4 by difficulty")
+    cur.add_argument("--tasks", required=True, help="a tasks/ directory of Parquet files")
+    cur.add_argument("--output", required=True)
+    cur.add_argument("--measure", default="num_masks", help="difficulty measure (num_masks)")
+    cur.set_defaults(func=cmd_curriculum)
+
+    pub = sub.add_parser("publish", help="push a data directory to the HF Hub, or a local copy")
+    pub.add_argument("dir")
+    pub.add_argument("--repo-id", dest="repo_id")
+    pub.add_argument("--local-dir", dest="local_dir")
+    pub.add_argument("--private", action="store_true")
+    pub.set_defaults(func=cmd_publish)
+    return parser
+
+
+def _quiet_frameworks() -> None:
+    """Beam logs import-time and per-worker warnings that are not about the user's run."""
+    level = os.environ.get("RAMP_LOG_LEVEL", "ERROR").upper()
+    logging.getLogger().setLevel(level)
+    logging.getLogger("apache_beam").setLevel(level)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_frameworks()
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    try:
+        return args.func(args, extra)
+    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        print(f"ramp {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Curriculum stages: easy tasks first (MaskSearch orders by the number of masks).
+
+A *measure* maps a task row to a stage number in ``1..num_stages``. New
+difficulty measures (retrieval difficulty, say) are added to ``MEASURES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Measure = Callable[[Mapping[str, Any]], int]
+
+
+def by_num_masks(task: Mapping[str, Any], num_stages: int = 4) -> int:
+    """Stage k holds the tasks with k masks (more than ``num_stages`` -> the last stage)."""
+    n = int(task["num_masks"])
+    if n < 1:
+        raise ValueError(f"task {task.get('id')!r} has {n} masks")
+    return min(n, num_stages)
+
+
+MEASURES: dict[str, Measure] = {"num_masks": by_num_masks}
+
+
+def stage_of(task: Mapping[str, Any], measure: str = "num_masks") -> int:
+    try:
+        fn = MEASURES[measure]
+    except KeyError:
+        raise ValueError(f"unknown curriculum measure {measure!r}; known: {sorted(MEASURES)}")
+    return fn(task)

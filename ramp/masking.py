@@ -1,0 +1,249 @@
+"""Masking strategies: choose which candidate spans become ``[mask]``.
+
+* ``salient`` (default, MaskSearch): the number of masks follows the candidate
+  count (1 -> 1, 2 -> 1-2, 3 -> 3, >=4 -> 1-4 uniformly), spans sampled without
+  replacement with probability proportional to their length.
+* ``random``: random 1-3 word spans (the baseline), count as for ``salient``.
+* ``ppl``: candidate spans ranked by a causal LM's mean token loss on them;
+  the hardest (highest loss) or easiest are masked, count as for ``salient``.
+
+Spans that cannot be masked safely are removed before sampling (the same text
+repeated elsewhere would leak the answer; a span at offset 0 would start the
+passage with a mask), and spans touching an already chosen one are skipped, so
+the leak filter in :mod:`ramp.leaks` rarely fires; it stays as the final check.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ramp.leaks import LeakConfig, check_task, leaked, spans_touch
+from ramp.passages import split_of
+from ramp.records import Passage, Reject, Span, Task, excerpt
+from ramp.text import content_id, normalize_answer, stable_hash
+
+STRATEGIES = ("salient", "random", "ppl")
+_WORD_CORE = re.compile(r"[\w][\w'\-.]*[\w]|[\w]")
+
+
+@dataclass
+class MaskConfig:
+    strategy: str = "salient"
+    mask_token: str = "[mask]"
+    max_masks: int = 4
+    min_passage_words: int = 20
+    max_passage_chars: int = 5000
+    ppl_order: str = "hardest"  # hardest | easiest
+    random_max_words: int = 3
+    validation_fraction: float = 0.05
+    leak: LeakConfig = field(default_factory=LeakConfig)
+
+
+def num_masks(num_candidates: int, rng: random.Random, max_masks: int = 4) -> int:
+    """MaskSearch's policy: 1 -> 1, 2 -> 1-2, 3 -> 3, >=4 -> uniform 1..max_masks."""
+    if num_candidates <= 0:
+        return 0
+    if num_candidates == 1:
+        k = 1
+    elif num_candidates == 2:
+        k = rng.randint(1, 2)
+    elif num_candidates == 3:
+        k = 3
+    else:
+        k = rng.randint(1, max_masks)
+    return min(k, num_candidates, max_masks)
+
+
+def maskable(text: str, candidates: Sequence[Span]) -> list[Span]:
+    """Candidates whose masking cannot leak: not readable elsewhere, not at the start."""
+    result = []
+    for span in candidates:
+        if not text[: span.start].strip():
+            continue
+        rest = text[: span.start] + " \u2022 " + text[span.end :]
+        if leaked(rest, span.text) is not None:
+            continue
+        result.append(span)
+    return result
+
+
+def _pick(
+    text: str,
+    ordered: Sequence[Span],
+    k: int,
+    rng: random.Random | None,
+    weight: Callable[[Span], float],
+) -> list[Span]:
+    """Pick up to ``k`` spans, none touching another, none with a repeated answer."""
+    pool = list(ordered)
+    chosen: list[Span] = []
+    while pool and len(chosen) < k:
+        if rng is None:
+            span = pool[0]
+        else:
+            span = rng.choices(pool, weights=[weight(s) for s in pool], k=1)[0]
+        chosen.append(span)
+        norm = normalize_answer(span.text)
+        pool = [
+            s
+            for s in pool
+            if s is not span
+            and not spans_touch(text, *sorted((s, span), key=lambda x: x.start))
+            and normalize_answer(s.text) != norm
+        ]
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def sample_salient(text: str, candidates: Sequence[Span], rng: random.Random, max_masks: int = 4):
+    """MaskSearch sampling: k by policy, spans weighted by length, without replacement."""
+    pool = maskable(text, candidates)
+    k = num_masks(len(pool), rng, max_masks)
+    return _pick(text, pool, k, rng, weight=lambda s: float(len(s.text)))
+
+
+def random_candidates(text: str, rng: random.Random, max_words: int = 3) -> list[Span]:
+    """Random non-overlapping 1..max_words word spans (punctuation trimmed), left to right."""
+    words = [(m.start(), m.end()) for m in _WORD_CORE.finditer(text)]
+    spans: list[Span] = []
+    i = 0
+    while i < len(words):
+        n = rng.randint(1, max_words)
+        group = words[i : i + n]
+        start, end = group[0][0], group[-1][1]
+        if "\n" not in text[start:end]:
+            spans.append(Span(start=start, end=end, label="RANDOM", text=text[start:end]))
+        i += n
+    return spans
+
+
+def sample_random(text: str, candidates: Sequence[Span], rng: random.Random, max_masks: int = 4):
+    """The ``random`` baseline: k by the same policy, spans drawn uniformly."""
+    pool = maskable(text, candidates)
+    k = num_masks(len(pool), rng, max_masks)
+    return _pick(text, pool, k, rng, weight=lambda s: 1.0)
+
+
+def rank_by_loss(
+    text: str,
+    candidates: Sequence[Span],
+    losses: Sequence[float],
+    rng: random.Random,
+    order: str = "hardest",
+    max_masks: int = 4,
+) -> list[Span]:
+    """The ``ppl`` strategy: k by policy, then the highest (or lowest) loss spans."""
+    if order not in ("hardest", "easiest"):
+        raise ValueError(f"ppl_order must be 'hardest' or 'easiest', not {order!r}")
+    if len(losses) != len(candidates):
+        raise ValueError("one loss per candidate span is needed")
+    loss_of = {(s.start, s.end): loss for s, loss in zip(candidates, losses)}
+    pool = maskable(text, candidates)
+    k = num_masks(len(pool), rng, max_masks)
+    sign = -1.0 if order == "hardest" else 1.0
+    ranked = sorted(pool, key=lambda s: (sign * loss_of[(s.start, s.end)], s.start))
+    return _pick(text, ranked, k, None, weight=lambda s: 1.0)
+
+
+def apply_masks(text: str, spans: Sequence[Span], mask_token: str) -> str:
+    """Replace each span (sorted, non-overlapping) with the mask token."""
+    out, pos = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start < pos:
+            raise ValueError("spans overlap")
+        out.append(text[pos : span.start])
+        out.append(mask_token)
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def passage_rng(seed: int, passage_id: str, strategy: str) -> random.Random:
+    """Randomness that depends only on (seed, passage, strategy): same on any worker."""
+    return random.Random(stable_hash("mask", seed, strategy, passage_id))
+
+
+def precheck(passage: Passage, cfg: MaskConfig) -> Reject | None:
+    """Passage-level rules applied before any span is looked at."""
+    if passage.num_words < cfg.min_passage_words:
+        return _reject(passage, "passage_too_short",
+                       f"{passage.num_words} words < {cfg.min_passage_words}")
+    if len(passage.text) > cfg.max_passage_chars:
+        return _reject(passage, "passage_too_long",
+                       f"{len(passage.text)} characters > {cfg.max_passage_chars}")
+    if cfg.mask_token.lower() in passage.text.lower():
+        return _reject(passage, "mask_token_in_text", f"text already contains {cfg.mask_token!r}")
+    return None
+
+
+def build_task(
+    passage: Passage,
+    candidates: Sequence[Span],
+    chosen: Sequence[Span],
+    cfg: MaskConfig,
+    seed: int,
+) -> Task | Reject:
+    """Turn chosen spans into a task, or a reject with the reason."""
+    if not candidates:
+        return _reject(passage, "no_salient_span", "no salient span left after filtering")
+    if not chosen:
+        return _reject(passage, "no_maskable_span",
+                       f"{len(candidates)} candidates, each repeated in the passage or at its start")
+    masked = apply_masks(passage.text, chosen, cfg.mask_token)
+    verdict = check_task(passage.text, masked, chosen, cfg.mask_token, cfg.leak)
+    if verdict is not None:
+        return _reject(passage, verdict.reason, verdict.detail)
+    answers = tuple(s.text for s in chosen)
+    return Task(
+        id=content_id(passage.id, cfg.strategy, masked, *answers),
+        source_id=passage.source_id,
+        passage_id=passage.id,
+        title=passage.title,
+        text=passage.text,
+        masked_text=masked,
+        answers=answers,
+        spans=tuple(chosen),
+        num_masks=len(chosen),
+        num_candidates=len(candidates),
+        strategy=cfg.strategy,
+        split=split_of(passage.source_id, cfg.validation_fraction, seed),
+    )
+
+
+def mask_passage(
+    passage: Passage,
+    candidates: Sequence[Span],
+    cfg: MaskConfig,
+    seed: int,
+    losses: Sequence[float] | None = None,
+) -> Task | Reject:
+    """One passage to one task or one reject (the whole masking stage for a passage)."""
+    rejected = precheck(passage, cfg)
+    if rejected is not None:
+        return rejected
+    rng = passage_rng(seed, passage.id, cfg.strategy)
+    if cfg.strategy == "salient":
+        chosen = sample_salient(passage.text, candidates, rng, cfg.max_masks)
+    elif cfg.strategy == "random":
+        candidates = random_candidates(passage.text, rng, cfg.random_max_words)
+        chosen = sample_random(passage.text, candidates, rng, cfg.max_masks)
+    elif cfg.strategy == "ppl":
+        if losses is None:
+            raise ValueError("the ppl strategy needs one loss per candidate")
+        chosen = rank_by_loss(passage.text, candidates, losses, rng, cfg.ppl_order, cfg.max_masks)
+    else:
+        raise ValueError(f"unknown strategy {cfg.strategy!r}; choose from {STRATEGIES}")
+    return build_task(passage, candidates, chosen, cfg, seed)
+
+
+def _reject(passage: Passage, reason: str, detail: str) -> Reject:
+    return Reject(
+        id=passage.id,
+        stage="mask",
+        reason=reason,
+        detail=detail,
+        excerpt=excerpt(passage.text),
+        source=passage.source_id,
+    )

@@ -1,0 +1,167 @@
+"""Typed records at each stage boundary, with explicit pyarrow schemas.
+
+Every record is a frozen dataclass; ``to_row`` gives the dict that matches the
+schema exactly, so Parquet files never carry an inferred schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source article after reading and cleaning."""
+
+    id: str
+    title: str
+    text: str
+    source: str  # where it came from: file name (not the full path, to stay portable)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A ~100-word window of a document (the wiki-18 convention)."""
+
+    id: str
+    source_id: str
+    index: int
+    title: str
+    text: str
+    num_words: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """A character span of ``Passage.text``; ``text == passage.text[start:end]``."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """A RAMP task: a passage with 1-4 salient spans replaced by the mask token."""
+
+    id: str
+    source_id: str
+    passage_id: str
+    title: str
+    text: str
+    masked_text: str
+    answers: tuple[str, ...]
+    spans: tuple[Span, ...]
+    num_masks: int
+    num_candidates: int
+    strategy: str
+    split: str
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Dead-letter row: an input that did not become an output, and why."""
+
+    id: str
+    stage: str  # read | passage | mask
+    reason: str  # a short machine-readable code, e.g. "answer_leak"
+    detail: str  # a human sentence
+    excerpt: str  # the first characters of the offending input
+    source: str
+
+
+SPAN_TYPE = pa.struct(
+    [
+        pa.field("start", pa.int32(), nullable=False),
+        pa.field("end", pa.int32(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+    ]
+)
+
+PASSAGE_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("source_id", pa.string(), nullable=False),
+        pa.field("index", pa.int32(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("num_words", pa.int32(), nullable=False),
+    ]
+)
+
+TASK_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("source_id", pa.string(), nullable=False),
+        pa.field("passage_id", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("masked_text", pa.string(), nullable=False),
+        pa.field("answers", pa.list_(pa.string()), nullable=False),
+        pa.field("spans", pa.list_(SPAN_TYPE), nullable=False),
+        pa.field("num_masks", pa.int32(), nullable=False),
+        pa.field("num_candidates", pa.int32(), nullable=False),
+        pa.field("strategy", pa.string(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),
+    ]
+)
+
+REJECT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string(), nullable=False),
+        pa.field("excerpt", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
+
+SCHEMAS: dict[type, pa.Schema] = {
+    Passage: PASSAGE_SCHEMA,
+    Task: TASK_SCHEMA,
+    Reject: REJECT_SCHEMA,
+}
+
+
+def to_row(record: Any) -> dict[str, Any]:
+    """A record as a plain dict matching its schema (tuples become lists)."""
+    row = dataclasses.asdict(record)
+    for key, value in row.items():
+        if isinstance(value, tuple):
+            row[key] = list(value)
+    return row
+
+
+def task_from_row(row: dict[str, Any]) -> Task:
+    return Task(
+        id=row["id"],
+        source_id=row["source_id"],
+        passage_id=row["passage_id"],
+        title=row["title"],
+        text=row["text"],
+        masked_text=row["masked_text"],
+        answers=tuple(row["answers"]),
+        spans=tuple(Span(**s) for s in row["spans"]),
+        num_masks=row["num_masks"],
+        num_candidates=row["num_candidates"],
+        strategy=row["strategy"],
+        split=row["split"],
+    )
+
+
+def to_table(records: list[Any], schema: pa.Schema) -> pa.Table:
+    """Rows to a table with ``schema`` (never inferred)."""
+    return pa.Table.from_pylist([to_row(r) for r in records], schema=schema)
+
+
+def excerpt(text: str, limit: int = 200) -> str:
+    return text[:limit]
+
+

@@ -1,0 +1,28 @@
+"""Shared test fixtures: bundled samples and the optional ../shared/data sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "pipelines" / "samples"
+SHARED = ROOT.parent / "shared" / "data"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED.is_dir(),
+    reason=f"{SHARED} is absent (a user's fresh clone); CI has it beside the repo",
+)
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent (a user's fresh clone); CI has it beside the repo")
+    return SHARED

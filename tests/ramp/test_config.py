@@ -1,0 +1,34 @@
+import pytest
+
+from pipelines.config import DataConfig
+from ramp.config import ConfigError, load_config, parse_overrides
+
+
+def test_yaml_then_flags_then_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("# ramp data --config c.yaml\nseed: 3\nmasking:\n  strategy: random\n")
+    cfg = load_config(DataConfig, path, ["masking.max_masks=2", "spans.terms=true"],
+                      {"output": "out", "seed": 5})
+    assert cfg.seed == 5 and cfg.output == "out"
+    assert cfg.masking.strategy == "random" and cfg.masking.max_masks == 2
+    assert cfg.spans.terms is True
+
+
+def test_unknown_keys_and_bad_types_are_errors(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_config(DataConfig, None, ["masking.strategyy=random"])
+    with pytest.raises(ConfigError, match="integer"):
+        load_config(DataConfig, None, ["seed=abc"])
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_overrides(["seed"])
+
+
+def test_shipped_configs_load_and_name_their_command():
+    from ramp.cli import CONFIG_DIR
+
+    files = sorted(CONFIG_DIR.glob("data/*.yaml"))
+    assert files
+    for f in files:
+        assert f.read_text().startswith("# ramp ")
+        cfg = load_config(DataConfig, f)
+        assert cfg.spacy.model
