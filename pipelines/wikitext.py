@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import mwparserfromhell
-from mwparserfromhell.nodes import Comment, Heading, Tag, Template, Wikilink
+from mwparserfromhell.nodes import ExternalLink, HTMLEntity, Tag, Text, Wikilink
+from mwparserfromhell.wikicode import Wikicode
 
 # Sections after which an article is only lists of links and citations.
 _TAIL_SECTIONS = re.compile(
@@ -19,7 +20,7 @@ _DROP_LINK_PREFIXES = ("file:", "image:", "category:", "media:", "wikipedia:", "
                        "template:", "portal:", "user:", "talk:", "special:", "draft:")
 _INTERLANG = re.compile(r"^:?[a-z]{2,3}(-[a-z]+)?:")
 _MAGIC = re.compile(r"__[A-Z]+__")
-_LEFTOVER = re.compile(r"\{\{.*?\}\}|\[\[|\]\]|\{\||\|\}|<ref[^>]*/>|<ref.*?</ref>|<[^>]{1,60}>",
+_LEFTOVER = re.compile(r"\{\{.*?\}\}|\[\[|\]\]|\{\||\|\}|<ref[^>]*/>|<ref.*?</ref>|<[^>]{1,60}>|'{2,}",
                        re.DOTALL)
 _EMPTY_PARENS = re.compile(r"\s?\(\s*[,;:]?\s*\)")
 _PAREN_LEAD = re.compile(r"\(\s*[,;]\s*")
@@ -27,11 +28,32 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 _TABLE_LINE = re.compile(r"^\s*(\{\||\|\}|\|-|\||!)")
 
 
-def _drop(code: mwparserfromhell.wikicode.Wikicode, node: object) -> None:
-    try:
-        code.remove(node)
-    except ValueError:  # already gone with a parent node
-        pass
+def _render(code: Wikicode) -> str:
+    """Plain text of a node list, skipping what is not prose. One pass, no tree edits."""
+    out: list[str] = []
+    for node in code.nodes:
+        if isinstance(node, Text):
+            out.append(node.value)
+        elif isinstance(node, Wikilink):
+            title = str(node.title).strip()
+            if title.lower().startswith(_DROP_LINK_PREFIXES) or _INTERLANG.match(title.lower()):
+                continue
+            out.append(_render(node.text) if node.text is not None else title.split("#")[0])
+        elif isinstance(node, ExternalLink):
+            if node.title is not None:
+                out.append(_render(node.title))
+        elif isinstance(node, HTMLEntity):
+            out.append(node.normalize())
+        elif isinstance(node, Tag):
+            tag = str(node.tag).strip().lower()
+            if tag in _DROP_TAGS:
+                continue
+            if tag == "br":
+                out.append(" ")
+            elif node.contents is not None and not node.self_closing:
+                out.append(_render(node.contents))
+        # Template, Comment, Heading, Argument: not prose, dropped.
+    return "".join(out)
 
 
 def wikitext_to_text(wikitext: str) -> str:
@@ -39,17 +61,7 @@ def wikitext_to_text(wikitext: str) -> str:
     cut = _TAIL_SECTIONS.search(wikitext)
     if cut:
         wikitext = wikitext[: cut.start()]
-    code = mwparserfromhell.parse(_MAGIC.sub("", wikitext))
-    for node in code.filter(recursive=True):
-        if isinstance(node, (Template, Comment, Heading)):
-            _drop(code, node)
-        elif isinstance(node, Tag) and str(node.tag).strip().lower() in _DROP_TAGS:
-            _drop(code, node)
-        elif isinstance(node, Wikilink):
-            title = str(node.title).strip().lower()
-            if title.startswith(_DROP_LINK_PREFIXES) or _INTERLANG.match(title):
-                _drop(code, node)
-    text = code.strip_code(normalize=True, collapse=True)
+    text = _render(mwparserfromhell.parse(_MAGIC.sub("", wikitext)))
     text = _LEFTOVER.sub("", text)
     lines = []
     for line in text.splitlines():
@@ -57,7 +69,6 @@ def wikitext_to_text(wikitext: str) -> str:
             continue
         line = _PAREN_LEAD.sub("(", _EMPTY_PARENS.sub("", line))
         line = _SPACES.sub(" ", line).strip()
-        line = line.lstrip("*#:; ").strip() if line[:1] in "*#:;" else line
         if line:
             lines.append(line)
     return "\n".join(lines)

@@ -1,0 +1,200 @@
+"""``ramp data`` end to end on real Wikipedia: invariants, determinism, bad input, kill + rerun."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.config import DataConfig
+from pipelines.data import run
+from ramp.cli import CONFIG_DIR
+from ramp.config import load_config
+from ramp.leaks import leaks
+from ramp.text import count_words
+from tests.conftest import ROOT, requires_shared
+
+DEFAULT = CONFIG_DIR / "data" / "default.yaml"
+
+
+def config(inputs, output, *overrides) -> DataConfig:
+    return load_config(DataConfig, DEFAULT, list(overrides),
+                       {"input": [str(i) for i in inputs], "output": str(output)})
+
+
+def read(directory: Path, sub: str) -> list[dict]:
+    rows = []
+    for f in sorted((directory / sub).glob("*.parquet")):
+        rows += pq.read_table(f).to_pylist()
+    return rows
+
+
+def parquet_bytes(directory: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(directory)): f.read_bytes()
+            for f in sorted(directory.rglob("*.parquet"))}
+
+
+def check_invariants(out: Path, stats: dict) -> None:
+    tasks, rejects, passages = read(out, "tasks"), read(out, "rejects"), read(out, "passages")
+    assert stats["tasks"] == len(tasks) and stats["rejects"] == len(rejects)
+    assert stats["passages"] == len(passages)
+    read_rejects = [r for r in rejects if r["stage"] == "read"]
+    assert stats["records_in"] == len(passages) + len(read_rejects) == len(tasks) + len(rejects)
+    ids = [t["id"] for t in tasks]
+    assert len(ids) == len(set(ids))
+    assert len({p["id"] for p in passages}) == len(passages)
+    for t in tasks:
+        assert 1 <= t["num_masks"] <= 4
+        assert t["num_masks"] == t["masked_text"].count("[mask]") == len(t["answers"])
+        for answer, span in zip(t["answers"], t["spans"]):
+            assert t["text"][span["start"]:span["end"]] == answer == span["text"]
+            assert leaks(t["masked_text"], answer, "[mask]") is None, (t["id"], answer)
+        assert not t["masked_text"].startswith("[mask]")
+    by_doc = {}
+    for t in tasks:
+        by_doc.setdefault(t["source_id"], set()).add(t["split"])
+    assert all(len(s) == 1 for s in by_doc.values())  # no document in both splits
+    corpus = (out / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(corpus) == len(passages)
+    first = json.loads(corpus[0])
+    assert set(first) == {"id", "contents"} and first["contents"].startswith('"')
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, samples):
+    out = tmp_path_factory.mktemp("demo")
+    stats = run(config([samples / "vital_articles_300.jsonl.gz"], out))
+    return out, stats
+
+
+def test_layout_stats_and_card(demo_run):
+    out, stats = demo_run
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["README.md", "corpus.jsonl", "passages", "rejects", "stats.json", "tasks"]
+    assert (out / "tasks" / "train-00000-of-00001.parquet").exists()
+    assert (out / "tasks" / "validation-00000-of-00001.parquet").exists()
+    assert json.loads((out / "stats.json").read_text()) == stats
+    assert stats["tasks"] > 150 and stats["documents"] == 300
+    assert set(stats["masks_per_task"]) <= {"1", "2", "3", "4"}
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\n") and "cc-by-sa-4.0" in card and "tasks/train-*.parquet" in card
+    check_invariants(out, stats)
+
+
+def test_rerun_is_byte_identical(demo_run, samples, tmp_path):
+    out, _ = demo_run
+    again = tmp_path / "again"
+    run(config([samples / "vital_articles_300.jsonl.gz"], again))
+    assert parquet_bytes(again) == parquet_bytes(out)
+    assert (again / "corpus.jsonl").read_bytes() == (out / "corpus.jsonl").read_bytes()
+
+
+def test_different_seed_or_strategy_changes_tasks(demo_run, samples, tmp_path):
+    out, _ = demo_run
+    other = tmp_path / "seed1"
+    run(config([samples / "vital_articles_300.jsonl.gz"], other, "seed=1", "masking.strategy=random"))
+    assert {t["id"] for t in read(other, "tasks")}.isdisjoint({t["id"] for t in read(out, "tasks")})
+    assert {t["strategy"] for t in read(other, "tasks")} == {"random"}
+
+
+def test_bad_inputs_are_dead_lettered_not_crashed(samples, tmp_path):
+    """Truncated bz2, malformed page, invalid UTF-8, empty and entity-free articles, 1 MB article."""
+    xml = (samples / "enwiki-sample-pages-articles.xml.bz2").read_bytes()
+    (tmp_path / "cut.xml.bz2").write_bytes(xml[:200_000])
+    (tmp_path / "broken.xml").write_text(
+        "<mediawiki>\n  <page>\n    <title>X</title><ns>0</ns><id>9<id>\n  </page>\n</mediawiki>\n")
+    real = [json.loads(line) for line in gzip.open(samples / "vital_articles_300.jsonl.gz", "rt")]
+    big_text = " ".join(r["contents"].split("\n", 1)[1] for r in real)
+    while len(big_text) < 1_000_000:
+        big_text += " " + big_text
+    lines = [
+        json.dumps({"id": "ok", "title": "Rome", "text": real[0]["contents"].split("\n", 1)[1]}),
+        '{"id": "bad", "title": "B", "text": "caf\xe9"}'.encode("latin-1").decode("latin-1"),
+        json.dumps({"id": "empty", "title": "Empty", "text": ""}),
+        json.dumps({"id": "plain", "title": "Plain",
+                    "text": "it is what it is and we do what we do " * 4}),
+        json.dumps({"id": "huge", "title": "Huge", "text": big_text[:1_000_000]}),
+    ]
+    jsonl = tmp_path / "mixed.jsonl"
+    jsonl.write_bytes(b"\n".join(line.encode("latin-1") if i == 1 else line.encode()
+                                 for i, line in enumerate(lines)) + b"\n")
+    out = tmp_path / "out"
+    stats = run(config([tmp_path / "cut.xml.bz2", tmp_path / "broken.xml", jsonl], out,
+                       "spacy.batch_size=256"))
+    check_invariants(out, stats)
+    reasons = stats["rejects_by_reason"]
+    for reason in ("read/truncated_input", "read/malformed_xml", "read/invalid_utf8",
+                   "read/empty_document", "mask/no_salient_span"):
+        assert reasons.get(reason, 0) >= 1, (reason, reasons)
+    rejects = read(out, "rejects")
+    assert all(r["reason"] and r["detail"] for r in rejects)
+    huge = [t for t in read(out, "tasks") if t["source_id"] == "huge"]
+    assert len(huge) > 500  # the 1 MB article became many passages and tasks
+
+
+KILL_SCRIPT = """
+import sys
+from pipelines.config import DataConfig
+from pipelines.data import run
+from ramp.config import load_config
+cfg = load_config(DataConfig, sys.argv[1], [], {"input": [sys.argv[2]], "output": sys.argv[3]})
+run(cfg)
+"""
+
+
+@pytest.mark.slow
+def test_killed_run_then_rerun_gives_the_same_output(samples, tmp_path):
+    src = samples / "vital_articles_300.jsonl.gz"
+    clean = tmp_path / "clean"
+    run(config([src], clean))
+    out = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(DEFAULT), str(src), str(out)],
+                            env=env, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "_staging" / "passages").exists():
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "stats.json").exists()  # nothing was swapped in
+    stats = run(config([src], out))
+    assert not (out / "_staging").exists()
+    assert parquet_bytes(out) == parquet_bytes(clean)
+    check_invariants(out, stats)
+
+
+@requires_shared
+@pytest.mark.slow
+def test_vital_articles_full_set_one_and_two_workers(shared, tmp_path):
+    """10,033 real articles: invariants, byte-identical rerun, identical tasks with 2 workers."""
+    src = shared / "wiki" / "vital_articles_en.jsonl.gz"
+    one = tmp_path / "one"
+    stats = run(config([src], one))
+    assert stats["documents"] == 10_033
+    check_invariants(one, stats)
+    two = tmp_path / "two"
+    stats2 = run(config([src], two, "num_workers=2"))
+    assert parquet_bytes(two) == parquet_bytes(one)
+    assert stats2["tasks"] == stats["tasks"]
+
+
+@requires_shared
+@pytest.mark.slow
+def test_shared_xml_dump(shared, tmp_path):
+    src = shared / "wiki" / "enwiki-sample-pages-articles.xml.bz2"
+    out = tmp_path / "xml"
+    stats = run(config([src], out))
+    assert stats["documents"] == 106
+    assert stats["rejects_by_reason"]["read/redirect"] >= 99
+    check_invariants(out, stats)
+    for p in read(out, "passages"):
+        for mark in ("{{", "[[", "<ref", "|}"):
+            assert mark not in p["text"]
