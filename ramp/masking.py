@@ -15,6 +15,7 @@ the leak filter in :mod:`ramp.leaks` rarely fires; it stays as the final check.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -140,7 +141,8 @@ def rank_by_loss(
     if len(losses) != len(candidates):
         raise ValueError("one loss per candidate span is needed")
     loss_of = {(s.start, s.end): loss for s, loss in zip(candidates, losses)}
-    pool = maskable(text, candidates)
+    # A span the LM could not score (NaN: past its context window) is not ranked.
+    pool = [s for s in maskable(text, candidates) if not math.isnan(loss_of[(s.start, s.end)])]
     k = num_masks(len(pool), rng, max_masks)
     sign = -1.0 if order == "hardest" else 1.0
     ranked = sorted(pool, key=lambda s: (sign * loss_of[(s.start, s.end)], s.start))

@@ -1,6 +1,7 @@
 """Beam composites under TestPipeline + assert_that, with the real spaCy model."""
 
 import apache_beam as beam
+import pytest
 import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to, is_not_empty
@@ -10,7 +11,7 @@ from pipelines.config import DataConfig
 from pipelines.transforms import REJECT, Dedupe, MaskPassages, MergeCounts
 from ramp.cli import CONFIG_DIR
 from ramp.config import load_config
-from ramp.records import TASK_SCHEMA, Document, Passage, Reject, Task
+from ramp.records import TASK_SCHEMA, Document, Passage, Reject, Span, Task
 
 
 def cfg(**kw) -> DataConfig:
@@ -97,3 +98,29 @@ def test_counts_combine():
                   | beam.CombineGlobally(MergeCounts()))
         assert_that(counts, equal_to([{"passages": 1, "passage_words": 43, "rejects": 1,
                                        "rejects_by_reason/mask/x": 1}]))
+
+
+@pytest.mark.slow
+def test_ppl_strategy_with_the_real_smollm2():
+    """The ``ppl`` strategy end to end in Beam with SmolLM2-135M (converted from PyPI GGUF)."""
+    with BeamTestPipeline() as p:
+        result = p | beam.Create([PASSAGE]) | MaskPassages(cfg(strategy="ppl"))
+
+        def check(tasks):
+            assert len(tasks) == 1 and tasks[0].strategy == "ppl"
+            assert tasks[0].num_masks == tasks[0].masked_text.count("[mask]")
+
+        assert_that(result.tasks, check)
+
+
+@pytest.mark.slow
+def test_span_scorer_ranks_a_surprising_span_above_a_predictable_one():
+    from pipelines.ppl import SpanScorer
+
+    c = cfg()
+    scorer = SpanScorer(c.ppl)
+    text = "One, two, three, four, five, six, seven. The capital of France is Paris, not Zanzibar."
+    spans = [Span(text.index("seven"), text.index("seven") + 5, "CARDINAL", "seven"),
+             Span(text.index("Zanzibar"), text.index("Zanzibar") + 8, "GPE", "Zanzibar")]
+    predictable, surprising = scorer.span_losses([(text, spans)])[0]
+    assert surprising > predictable
