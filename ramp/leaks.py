@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ramp.records import Span
-from ramp.text import count_words, find_word_bounded, normalize_answer
+from ramp.text import count_phrase, count_words, normalize_answer
 
 _HAS_WORD = re.compile(r"\w")
 
@@ -62,11 +62,19 @@ def name_words(answer: str) -> list[str]:
     return out
 
 
-def leaked(visible_text: str, answer: str) -> str | None:
-    """What of ``answer`` is readable in ``visible_text`` (normalised, word-bounded), if anything."""
-    visible = normalize_answer(visible_text)
+def leaked(visible_text: str, answer: str, allowed: str = "") -> str | None:
+    """What of ``answer`` is readable in ``visible_text`` (normalised, token-bounded), if anything.
+
+    ``allowed`` is text known to be masked inside ``visible_text`` (the span itself, when
+    the caller passes the unmasked passage): occurrences inside it do not count.
+    """
+    return readable(normalize_answer(visible_text), answer, normalize_answer(allowed))
+
+
+def readable(norm_visible: str, answer: str, norm_allowed: str = "") -> str | None:
+    """:func:`leaked` on already normalised texts (the hot path of span selection)."""
     for needle in [normalize_answer(answer), *name_words(answer)]:
-        if needle and any(True for _ in find_word_bounded(visible, needle)):
+        if count_phrase(norm_visible, needle) > count_phrase(norm_allowed, needle):
             return needle
     return None
 

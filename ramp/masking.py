@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ramp.leaks import LeakConfig, check_task, leaked, spans_touch
+from ramp.leaks import LeakConfig, check_task, readable, spans_touch
 from ramp.passages import split_of
 from ramp.records import Passage, Reject, Span, Task, excerpt
 from ramp.text import content_id, normalize_answer, stable_hash
@@ -60,12 +60,12 @@ def num_masks(num_candidates: int, rng: random.Random, max_masks: int = 4) -> in
 
 def maskable(text: str, candidates: Sequence[Span]) -> list[Span]:
     """Candidates whose masking cannot leak: not readable elsewhere, not at the start."""
+    norm_text = normalize_answer(text)
     result = []
     for span in candidates:
         if not text[: span.start].strip():
             continue
-        rest = text[: span.start] + " \u2022 " + text[span.end :]
-        if leaked(rest, span.text) is not None:
+        if readable(norm_text, span.text, normalize_answer(span.text)) is not None:
             continue
         result.append(span)
     return result

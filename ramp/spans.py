@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ramp.records import Span
-from ramp.text import find_word_bounded, normalize_answer
+from ramp.text import count_phrase, normalize_answer
 
 # spaCy OntoNotes labels grouped into the switchable types of the config.
 ENTITY_LABELS = (
@@ -74,7 +74,7 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _in_title(norm_span: str, norm_title: str) -> bool:
-    return any(True for _ in find_word_bounded(norm_title, norm_span))
+    return count_phrase(norm_title, norm_span) > 0
 
 
 def salient_candidates(

@@ -6,19 +6,33 @@ import hashlib
 import re
 import string
 import unicodedata
-from collections.abc import Iterator
 
 _WORD = re.compile(r"\S+")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation) | {"\u2018", "\u2019", "\u201c", "\u201d", "\u2013", "\u2014"}
+_PUNCT_TO_SPACE = str.maketrans({ch: " " for ch in _PUNCT})
 
 
 def normalize_answer(text: str) -> str:
     """SQuAD-style normalisation: NFKC, lower case, no punctuation, no articles, single spaces."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = "".join(" " if ch in _PUNCT else ch for ch in text)
-    text = _ARTICLES.sub(" ", text)
-    return " ".join(text.split())
+    text = unicodedata.normalize("NFKC", text).lower().translate(_PUNCT_TO_SPACE)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def count_phrase(normalized: str, phrase: str) -> int:
+    """Occurrences of a normalised phrase in a normalised text, on token boundaries.
+
+    Both sides are outputs of :func:`normalize_answer` (tokens separated by single
+    spaces), so a token boundary is a space or an end; overlapping matches count.
+    """
+    if not phrase:
+        return 0
+    hay, needle = f" {normalized} ", f" {phrase} "
+    count, pos = 0, hay.find(needle)
+    while pos != -1:
+        count += 1
+        pos = hay.find(needle, pos + 1)
+    return count
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
@@ -40,12 +54,3 @@ def content_id(*parts: object, length: int = 16) -> str:
     """A hex id derived from content (the parts), ``length`` hex digits."""
     digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=16)
     return digest.hexdigest()[:length]
-
-
-def find_word_bounded(haystack: str, needle: str) -> Iterator[int]:
-    """Start offsets of ``needle`` in ``haystack`` at word boundaries (both normalised by caller)."""
-    if not needle:
-        return
-    pattern = re.compile(r"(?<!\w)" + re.escape(needle) + r"(?!\w)")
-    for m in pattern.finditer(haystack):
-        yield m.start()
