@@ -1,0 +1,1 @@
+"""Search backends, LLM backends and the agent roles that produce search traces."""

@@ -81,6 +81,46 @@ def cmd_publish(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_index(args: argparse.Namespace, extra: list[str]) -> int:
+    from agents.search import build_index
+    from ramp.config import parse_overrides
+
+    manifest = build_index(args.corpus, args.output, args.backend, parse_overrides(extra))
+    print(json.dumps(manifest, indent=2))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, extra: list[str]) -> int:
+    from agents.search import open_index
+    from ramp.search import format_information
+
+    retriever = open_index(args.index)
+    for query, hits in zip(args.query, retriever.search(args.query, args.k)):
+        print(f"query: {query}")
+        print(format_information(hits) if hits else "(no hits)")
+    return 0
+
+
+def cmd_serve_retriever(args: argparse.Namespace, extra: list[str]) -> int:
+    from agents.search import open_index
+    from agents.search.index import read_manifest
+    from agents.search.server import make_server
+
+    manifest = read_manifest(args.index)
+    server = make_server(open_index(args.index), args.host, args.port,
+                         {"backend": manifest["backend"],
+                          "documents": manifest["corpus"]["documents"]})
+    host, port = server.server_address[:2]
+    print(f"serving {args.index} on http://{host}:{port}/retrieve", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ramp", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +150,25 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--local-dir", dest="local_dir")
     pub.add_argument("--private", action="store_true")
     pub.set_defaults(func=cmd_publish)
+
+    idx = sub.add_parser("index", help="build a search index from corpus.jsonl",
+                         epilog="Extra key=value words set backend parameters (k1=0.9 b=0.4).")
+    idx.add_argument("--corpus", required=True, help="wiki-18 JSONL ({id, contents})")
+    idx.add_argument("--output", required=True, help="index directory (replaced atomically)")
+    idx.add_argument("--backend", default="bm25s", choices=["bm25s", "lucene", "dense"])
+    idx.set_defaults(func=cmd_index)
+
+    srch = sub.add_parser("search", help="query an index or a retrieval server")
+    srch.add_argument("--index", required=True, help="index directory or http://host:port")
+    srch.add_argument("-k", type=int, default=3)
+    srch.add_argument("query", nargs="+")
+    srch.set_defaults(func=cmd_search)
+
+    srv = sub.add_parser("serve-retriever", help="Search-R1-compatible HTTP retrieval server")
+    srv.add_argument("--index", required=True)
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.set_defaults(func=cmd_serve_retriever)
     return parser
 
 

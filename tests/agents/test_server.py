@@ -1,0 +1,117 @@
+"""The retrieval server as a real process on loopback, hit over real HTTP."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from agents.search import open_index
+from agents.search.http import HttpRetriever, RetrievalServerError
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(bm25_index):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ramp.cli", "serve-retriever", "--index",
+                             str(bm25_index), "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/health", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read())
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def post(url, body, raw=False):
+    data = body if raw else json.dumps(body).encode()
+    req = urllib.request.Request(url + "/retrieve", data=data,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_health(server):
+    health = json.loads(urllib.request.urlopen(server + "/health").read())
+    assert health == {"status": "ok", "backend": "bm25s", "documents": 300}
+
+
+def test_search_r1_response_shapes(server):
+    status, body = post(server, {"queries": ["Kubrick filmmaker", "Olmec"], "topk": 2,
+                                 "return_scores": True})
+    assert status == 200 and len(body["result"]) == 2
+    first = body["result"][0][0]
+    assert set(first) == {"document", "score"} and set(first["document"]) == {"id", "contents"}
+    assert first["document"]["contents"].startswith('"Stanley Kubrick"\n')
+    status, bare = post(server, {"queries": ["Kubrick filmmaker"], "topk": 2})
+    assert status == 200 and set(bare["result"][0][0]) == {"id", "contents"}
+    assert bare["result"][0][0]["id"] == first["document"]["id"]
+
+
+def test_exclude_ids_over_http(server):
+    _, body = post(server, {"queries": ["Kubrick filmmaker"], "topk": 1})
+    top = body["result"][0][0]["id"]
+    _, body = post(server, {"queries": ["Kubrick filmmaker"], "topk": 1, "exclude_ids": [[top]]})
+    assert body["result"][0][0]["id"] != top
+
+
+@pytest.mark.parametrize("body,fragment", [
+    (b"{not json", "not JSON"),
+    (b"[1, 2]", "JSON object"),
+    (json.dumps({"topk": 3}).encode(), "'queries'"),
+    (json.dumps({"queries": "one"}).encode(), "'queries'"),
+    (json.dumps({"queries": ["a"], "topk": 0}).encode(), "'topk'"),
+    (json.dumps({"queries": ["a"], "topk": "3"}).encode(), "'topk'"),
+    (json.dumps({"queries": ["a"], "return_scores": "yes"}).encode(), "'return_scores'"),
+    (json.dumps({"queries": ["a"], "exclude_ids": ["x"]}).encode(), "'exclude_ids'"),
+])
+def test_bad_requests_get_4xx_and_the_server_stays_up(server, body, fragment):
+    status, payload = post(server, body, raw=True)
+    assert status == 400 and fragment in payload["error"]
+    status, _ = post(server, {"queries": ["still up"], "topk": 1})
+    assert status == 200
+
+
+def test_unknown_route_is_404(server):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(server + "/nope")
+    assert err.value.code == 404
+
+
+def test_http_client_matches_in_process_search(server, bm25_index):
+    queries = ["American film history", "ancient civilization in Mexico", "qqqzzz"]
+    remote = HttpRetriever(server).search(queries, 3)
+    local = open_index(bm25_index).search(queries, 3)
+    assert [[h.id for h in q] for q in remote] == [[h.id for h in q] for q in local]
+    assert remote[0][0].title == local[0][0].title
+    assert open_index(server).search(queries[:1], 1)[0][0].id == local[0][0].id
+
+
+def test_http_client_errors_are_bounded(server):
+    with pytest.raises(RetrievalServerError, match="HTTP 400"):
+        HttpRetriever(server).search(["a"], 0)
+    closed = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(RetrievalServerError, match="failed after 3 tries"):
+        HttpRetriever(closed, timeout=1, retries=2, backoff=0.01).search(["a"], 1)
