@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.ramp-installed
 # CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).
 PYTEST_ARGS ?= $(if $(CI),,-m "not slow")
 
-.PHONY: setup demo test test-all data bench lint clean
+.PHONY: setup demo test test-all data index bench lint clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,11 @@ data: setup
 demo: setup
 	$(BIN)/ramp data --config configs/data/demo.yaml
 	$(BIN)/ramp curriculum --tasks runs/demo/data/tasks --output runs/demo/curriculum
+	$(BIN)/ramp index --corpus runs/demo/data/corpus.jsonl --output runs/demo/index --backend bm25s > /dev/null
+	$(BIN)/ramp search --index runs/demo/index -k 2 "Who directed the film 2001: A Space Odyssey?"
+
+index: setup
+	$(BIN)/ramp index --corpus runs/demo/data/corpus.jsonl --output runs/demo/index --backend bm25s
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -40,6 +45,7 @@ test-all: setup
 
 bench: setup
 	$(BIN)/python bench/bench_data.py
+	$(BIN)/python bench/bench_search.py
 
 lint: setup
 	$(BIN)/python -m ruff check ramp pipelines agents training tests bench

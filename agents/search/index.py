@@ -98,6 +98,11 @@ def open_index(path: str | Path, **options: Any) -> Retriever:
         from agents.search.http import HttpRetriever
         return HttpRetriever(str(path), **options)
     path = Path(path)
+    if not (path / MANIFEST).exists():
+        from agents.search.lucene import LuceneRetriever, is_lucene_index
+
+        if is_lucene_index(path):  # a prebuilt index, e.g. Search-R1's wiki-18 BM25
+            return LuceneRetriever(path)
     manifest = read_manifest(path)
     backend = manifest["backend"]
     params = _params(backend, manifest["params"])

@@ -168,9 +168,11 @@ def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float):
     return Handler
 
 
+class RetrievalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # listen() backlog: bursts of clients queue instead of failing
+
+
 def make_server(retriever: Retriever, host: str, port: int, info: dict[str, Any] | None = None,
                 timeout: float = 60.0) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(Batcher(retriever), info or {}, timeout))
-    server.daemon_threads = True
-    server.request_queue_size = 128
-    return server
+    return RetrievalHTTPServer((host, port), make_handler(Batcher(retriever), info or {}, timeout))
