@@ -32,7 +32,7 @@ demo: setup
 	$(BIN)/ramp data --config configs/data/demo.yaml
 	$(BIN)/ramp curriculum --tasks runs/demo/data/tasks --output runs/demo/curriculum
 	$(BIN)/ramp index --corpus runs/demo/data/corpus.jsonl --output runs/demo/index --backend bm25s > /dev/null
-	$(BIN)/ramp search --index runs/demo/index -k 2 "Who directed the film 2001: A Space Odyssey?"
+	$(BIN)/ramp search --index runs/demo/index -k 1 "Which American filmmaker directed in the New Hollywood era?"
 
 index: setup
 	$(BIN)/ramp index --corpus runs/demo/data/corpus.jsonl --output runs/demo/index --backend bm25s

@@ -121,6 +121,26 @@ def cmd_serve_retriever(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_traces(args: argparse.Namespace, extra: list[str]) -> int:
+    from agents.traces import TracesConfig, format_trace, read_traces, run
+
+    flags: dict[str, Any] = {k: v for k, v in {
+        "tasks": args.tasks, "index": args.index, "output": args.output, "limit": args.limit,
+        "teacher": args.teacher}.items() if v is not None}
+    cfg = load_config(TracesConfig, args.config or _default_config("traces"), extra, flags)
+    stats = run(cfg)
+    print(f"ramp traces -> {cfg.output}  (teacher {stats['teacher']})")
+    for key in ("tasks", "traces", "accepted", "acceptance_rate", "searches_per_trace",
+                "mean_f1", "rejects", "seconds"):
+        print(f"  {key:<22} {stats[key]}")
+    for reason, n in sorted(stats["rejects_by_reason"].items()):
+        print(f"  reject {reason:<30} {n}")
+    accepted = [t for t in read_traces(cfg.output) if t["accepted"]]
+    if accepted and args.show:
+        print("\none accepted trace:\n" + format_trace(min(accepted, key=lambda t: t["id"])))
+    return 0
+
+
 def cmd_models(args: argparse.Namespace, extra: list[str]) -> int:
     from agents.models import resolve
 
@@ -177,6 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
     srv.set_defaults(func=cmd_serve_retriever)
+
+    tr = sub.add_parser("traces", help="RAMP tasks -> verified search traces (teacher agents)",
+                        epilog="Extra key=value words override the config "
+                               "(roles.planner=llm llm.model=... machine.max_turns=5).")
+    tr.add_argument("--tasks", help="tasks directory (Parquet), e.g. DIR/tasks or a curriculum dir")
+    tr.add_argument("--index", help="index directory or retrieval server URL")
+    tr.add_argument("--output")
+    tr.add_argument("--config", help="YAML config (default configs/traces/default.yaml)")
+    tr.add_argument("--limit", type=int)
+    tr.add_argument("--teacher", help="a trained checkpoint that writes the traces (self-evolve)")
+    tr.add_argument("--show", action="store_true", help="print one accepted trace in full")
+    tr.set_defaults(func=cmd_traces)
 
     models = sub.add_parser("models", help="model checkpoints")
     msub = models.add_subparsers(dest="action", required=True)

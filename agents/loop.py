@@ -1,0 +1,94 @@
+"""The search agent loop: one policy LLM, a retriever, an explicit batched state machine.
+
+    generate -> (search -> generate)* -> done
+    invalid output: re-generate (bounded), then failed; turn limit: failed
+
+Used by ``ramp traces --teacher CKPT`` (self-evolve distillation), ``ramp eval`` and the
+RL rollouts. Each step makes one batched ``generate`` call for every episode waiting on
+the model and one batched ``search`` call for every episode waiting on the retriever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ramp.llm import LLM, LLMError, Sampling
+from ramp.search import Hit, Retriever
+from ramp.trace import information, parse_turn
+
+STOP = ["</search>", "</answer>"]
+
+
+@dataclass
+class LoopConfig:
+    max_turns: int = 5
+    topk: int = 3
+    retries: int = 1  # re-generations of an output without a valid action
+    max_tokens: int = 256
+    temperature: float = 0.0
+
+
+@dataclass
+class AgentEpisode:
+    id: str
+    messages: list[dict[str, str]]
+    exclude_ids: list[str] = field(default_factory=list)
+    state: str = "generate"
+    answer: str | None = None
+    searches: int = 0
+    invalid: int = 0
+    error: tuple[str, str] | None = None  # (reason, detail)
+    pending_query: str = ""
+    last_hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def num_turns(self) -> int:
+        return sum(m["role"] == "assistant" for m in self.messages)
+
+
+class AgentLoop:
+    def __init__(self, llm: LLM, retriever: Retriever, cfg: LoopConfig):
+        self.llm, self.retriever, self.cfg = llm, retriever, cfg
+
+    def run(self, episodes: Sequence[AgentEpisode], seed: int = 0) -> list[AgentEpisode]:
+        step = 0
+        while any(e.state in ("generate", "search") for e in episodes):
+            gen = [e for e in episodes if e.state == "generate"]
+            if gen:
+                self.on_generate(gen, seed + step)
+            srch = [e for e in episodes if e.state == "search"]
+            if srch:
+                self.on_search(srch)
+            step += 1
+        return list(episodes)
+
+    def on_generate(self, batch: list[AgentEpisode], seed: int) -> None:
+        retrying = any(e.invalid for e in batch)
+        sampling = Sampling(temperature=max(self.cfg.temperature, 0.7 if retrying else 0.0),
+                            max_tokens=self.cfg.max_tokens, stop=STOP, seed=seed)
+        outputs = self.llm.generate([e.messages for e in batch], sampling)
+        for e, out in zip(batch, outputs):
+            if isinstance(out, LLMError):
+                e.state, e.error = "failed", ("llm_error", str(out))
+                continue
+            turn = parse_turn(out)
+            if turn.action == "invalid":
+                e.invalid += 1
+                if e.invalid > self.cfg.retries:
+                    e.state, e.error = "failed", ("malformed_output", f"{turn.error}: {out[:200]}")
+                continue  # same messages: generate again
+            e.messages.append({"role": "assistant", "content": out})
+            if turn.action == "answer":
+                e.answer, e.state = turn.content, "done"
+            elif e.num_turns >= self.cfg.max_turns:
+                e.state, e.error = "failed", ("turn_limit", f"no answer in {self.cfg.max_turns} turns")
+            else:
+                e.pending_query, e.state = turn.content, "search"
+
+    def on_search(self, batch: list[AgentEpisode]) -> None:
+        results = self.retriever.search([e.pending_query for e in batch], self.cfg.topk,
+                                        [e.exclude_ids for e in batch])
+        for e, hits in zip(batch, results):
+            e.messages.append({"role": "user", "content": information(hits)})
+            e.last_hits, e.searches, e.state = hits, e.searches + 1, "generate"

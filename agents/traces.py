@@ -1,0 +1,251 @@
+"""``ramp traces``: RAMP tasks -> verified search traces (the SFT data), resumable.
+
+Tasks are sorted by id and cut into shards of ``shard_size``; each shard is solved as
+one lockstep batch and written atomically (``rejects/rejects-NNNNN.parquet`` first,
+then ``traces-NNNNN.parquet``). A rerun skips finished shards, so a killed run resumes
+without duplicates, and every task of a finished shard is in exactly one of the two.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from agents.llm import LLMConfig, make_llm
+from agents.loop import AgentEpisode, AgentLoop, LoopConfig
+from agents.teacher.machine import TeacherConfig, TeacherMachine, ramp_prompt
+from agents.teacher.roles import RoleError, RuleJudge, RuleObserver, RulePlanner, RuleRewriter
+from ramp.curriculum import by_num_masks
+from ramp.metrics import exact_match, per_mask, token_f1, token_recall
+from ramp.records import TASK_SCHEMA, Task, task_from_row
+from ramp.text import content_id
+from ramp.trace import TRACE_REJECT_SCHEMA, TRACE_SCHEMA, split_fills
+
+
+@dataclass
+class RolesConfig:
+    """``rule`` or ``llm`` per role."""
+
+    planner: str = "rule"
+    rewriter: str = "rule"
+    observer: str = "rule"
+    judge: str = "rule"
+
+
+@dataclass
+class TracesConfig:
+    tasks: str = ""
+    index: str = ""
+    output: str = ""
+    split: str = "train"
+    limit: int | None = None
+    teacher: str = ""  # a checkpoint: one policy model writes the traces (self-evolve)
+    roles: RolesConfig = field(default_factory=RolesConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    machine: TeacherConfig = field(default_factory=TeacherConfig)
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    judge_threshold: float = 0.8  # the rule judge: mean per-mask token F1 needed for "correct"
+    retries: int = 2  # re-asks of a malformed LLM role output
+    role_max_tokens: int = 256  # generation budget of one LLM role call
+    shard_size: int = 64
+
+
+def read_tasks(path: str, split: str | None = None, limit: int | None = None) -> list[Task]:
+    files = sorted(glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True))
+    if not files:
+        raise FileNotFoundError(f"no task Parquet files under {path}")
+    rows = []
+    for f in files:
+        rows += pq.read_table(f, schema=TASK_SCHEMA).to_pylist()
+    tasks = sorted({r["id"]: task_from_row(r) for r in rows}.values(), key=lambda t: t.id)
+    if split:
+        tasks = [t for t in tasks if t.split == split]
+    return tasks[:limit] if limit is not None else tasks
+
+
+def teacher_name(cfg: TracesConfig) -> str:
+    if cfg.teacher:
+        return f"policy:{cfg.teacher}"
+    r = cfg.roles
+    parts = [f"{n}={getattr(r, n)}" for n in ("planner", "rewriter", "observer", "judge")]
+    if "llm" in (r.planner, r.rewriter, r.observer, r.judge):
+        parts.append(f"llm={cfg.llm.model}")
+    return ",".join(parts)
+
+
+class Solver:
+    """Builds the roles once, then turns a shard of tasks into (trace rows, reject rows)."""
+
+    def __init__(self, cfg: TracesConfig, retriever):
+        self.cfg, self.retriever = cfg, retriever
+        self.name = teacher_name(cfg)
+        r = cfg.roles
+        needs_llm = bool(cfg.teacher) or "llm" in (r.planner, r.rewriter, r.observer, r.judge)
+        self.llm = None
+        if needs_llm:
+            llm_cfg = cfg.llm
+            if cfg.teacher:
+                llm_cfg = LLMConfig(**{**llm_cfg.__dict__, "model": cfg.teacher})
+            self.llm = make_llm(llm_cfg)
+        llm_roles = None
+        if self.llm is not None:
+            from agents.teacher.llm_roles import LLMRoles
+
+            llm_roles = LLMRoles(self.llm, cfg.machine.prompt_version, cfg.retries,
+                                 cfg.role_max_tokens)
+        pick = {"rule": None, "llm": llm_roles}
+        for role in ("planner", "rewriter", "observer", "judge"):
+            if getattr(r, role) not in pick:
+                raise ValueError(f"roles.{role} must be rule or llm")
+        self.planner = llm_roles if r.planner == "llm" else RulePlanner()
+        self.rewriter = llm_roles if r.rewriter == "llm" else RuleRewriter()
+        self.observer = llm_roles if r.observer == "llm" else RuleObserver()
+        self.judge = llm_roles if r.judge == "llm" else RuleJudge(cfg.judge_threshold)
+
+    def solve(self, tasks: list[Task]) -> tuple[list[dict], list[dict]]:
+        if self.cfg.teacher:
+            return self._solve_policy(tasks)
+        machine = TeacherMachine(self.planner, self.rewriter, self.observer, self.judge,
+                                 self.retriever, self.cfg.machine)
+        traces, rejects = [], []
+        for e in machine.run(tasks):
+            if e.error is not None:
+                stage, reason, detail = e.error
+                rejects.append(self._reject(e.task, stage, reason, detail))
+            else:
+                traces.append(self._trace(e.task, e.messages, e.fills, e.verdict, e.searches))
+        return traces, rejects
+
+    def _solve_policy(self, tasks: list[Task]) -> tuple[list[dict], list[dict]]:
+        episodes = [AgentEpisode(id=t.id, messages=[{"role": "user", "content": ramp_prompt(
+            t, self.cfg.machine.prompt_version)}],
+            exclude_ids=[t.passage_id] if self.cfg.machine.exclude_source else [])
+            for t in tasks]
+        AgentLoop(self.llm, self.retriever, self.cfg.loop).run(episodes)
+        done = [(t, e) for t, e in zip(tasks, episodes) if e.state == "done"]
+        verdicts = self.judge.judge([(split_fills(e.answer or "", t.num_masks), list(t.answers))
+                                     for t, e in done]) if done else []
+        verdict_of = {t.id: v for (t, _), v in zip(done, verdicts)}
+        traces, rejects = [], []
+        for t, e in zip(tasks, episodes):
+            if e.state != "done":
+                reason, detail = e.error or ("failed", "")
+                rejects.append(self._reject(t, "policy", reason, detail))
+                continue
+            verdict = verdict_of[t.id]
+            if isinstance(verdict, RoleError):
+                rejects.append(self._reject(t, "judge", verdict.reason, verdict.detail))
+                continue
+            traces.append(self._trace(t, e.messages, split_fills(e.answer or "", t.num_masks),
+                                      verdict, e.searches))
+        return traces, rejects
+
+    def _trace(self, task: Task, messages, fills, verdict: str, searches: int) -> dict[str, Any]:
+        gold = list(task.answers)
+        return {
+            "id": content_id(task.id, self.name, self.cfg.machine.prompt_version,
+                             json.dumps(messages, sort_keys=True)),
+            "task_id": task.id, "messages": messages, "prediction": list(fills),
+            "answers": gold, "f1": per_mask(token_f1, fills, gold),
+            "em": per_mask(exact_match, fills, gold), "recall": per_mask(token_recall, fills, gold),
+            "judge": verdict, "accepted": verdict == "correct", "num_searches": searches,
+            "num_turns": sum(m["role"] == "assistant" for m in messages),
+            "num_masks": task.num_masks, "stage": by_num_masks({"num_masks": task.num_masks}),
+            "teacher": self.name, "prompt_version": self.cfg.machine.prompt_version,
+        }
+
+    def _reject(self, task: Task, stage: str, reason: str, detail: str) -> dict[str, str]:
+        return {"task_id": task.id, "stage": stage, "reason": reason, "detail": detail[:500],
+                "teacher": self.name}
+
+
+def _write(path: str, rows: list[dict], schema: pa.Schema) -> None:
+    tmp = path + ".tmp"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def shard_paths(out: str, index: int) -> tuple[str, str]:
+    return (os.path.join(out, f"traces-{index:05d}.parquet"),
+            os.path.join(out, "rejects", f"rejects-{index:05d}.parquet"))
+
+
+def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
+    """Solve every task (resuming finished shards) and write ``stats.json``."""
+    from agents.search import open_index
+
+    if not (cfg.tasks and cfg.output):
+        raise ValueError("traces needs tasks= and output=")
+    tasks = read_tasks(cfg.tasks, cfg.split or None, cfg.limit)
+    if not tasks:
+        raise ValueError(f"no {cfg.split} tasks under {cfg.tasks}")
+    if retriever is None:
+        if not cfg.index:
+            raise ValueError("traces needs index= (an index directory or a server URL)")
+        retriever = open_index(cfg.index)
+    os.makedirs(os.path.join(cfg.output, "rejects"), exist_ok=True)
+    solver = Solver(cfg, retriever)
+    start = time.perf_counter()
+    shards = [tasks[i : i + cfg.shard_size] for i in range(0, len(tasks), cfg.shard_size)]
+    skipped = 0
+    for index, shard in enumerate(shards):
+        trace_path, reject_path = shard_paths(cfg.output, index)
+        if os.path.exists(trace_path) and os.path.exists(reject_path):
+            skipped += 1
+            continue
+        traces, rejects = solver.solve(shard)
+        _write(reject_path, rejects, TRACE_REJECT_SCHEMA)
+        _write(trace_path, traces, TRACE_SCHEMA)
+        log(f"shard {index + 1}/{len(shards)}: {len(traces)} traces, {len(rejects)} rejects")
+    stats = summarize(cfg.output, len(tasks), solver.name)
+    stats.update(seconds=round(time.perf_counter() - start, 2), resumed_shards=skipped)
+    with open(os.path.join(cfg.output, "stats.json"), "w", encoding="utf-8") as f:
+        json.dump(stats, f, indent=2, sort_keys=True)
+    return stats
+
+
+def read_traces(out: str) -> list[dict]:
+    rows = []
+    for f in sorted(glob.glob(os.path.join(out, "traces-*.parquet"))):
+        rows += pq.read_table(f).to_pylist()
+    return rows
+
+
+def read_rejects(out: str) -> list[dict]:
+    rows = []
+    for f in sorted(glob.glob(os.path.join(out, "rejects", "rejects-*.parquet"))):
+        rows += pq.read_table(f).to_pylist()
+    return rows
+
+
+def summarize(out: str, num_tasks: int, teacher: str) -> dict[str, Any]:
+    traces, rejects = read_traces(out), read_rejects(out)
+    accepted = [t for t in traces if t["accepted"]]
+    reasons: dict[str, int] = {}
+    for r in rejects:
+        key = f"{r['stage']}/{r['reason']}"
+        reasons[key] = reasons.get(key, 0) + 1
+    n = len(traces)
+    return {
+        "teacher": teacher, "tasks": num_tasks, "traces": n, "rejects": len(rejects),
+        "accepted": len(accepted), "acceptance_rate": round(len(accepted) / num_tasks, 4),
+        "searches_per_trace": round(sum(t["num_searches"] for t in traces) / n, 3) if n else 0,
+        "mean_f1": round(sum(t["f1"] for t in traces) / n, 4) if n else 0,
+        "rejects_by_reason": reasons,
+    }
+
+
+def format_trace(trace: dict) -> str:
+    lines = [f"trace {trace['id']} (task {trace['task_id']}, judge {trace['judge']}, "
+             f"F1 {trace['f1']:.2f}, {trace['num_searches']} searches)"]
+    for m in trace["messages"]:
+        lines.append(f"[{m['role']}] {m['content']}")
+    lines.append(f"gold: {' | '.join(trace['answers'])}")
+    return "\n".join(lines)
