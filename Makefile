@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.ramp-installed
 # CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).
 PYTEST_ARGS ?= $(if $(CI),,-m "not slow")
 
-.PHONY: setup demo test test-all data index bench lint clean
+.PHONY: setup demo test test-all data index traces bench lint clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,12 @@ demo: setup
 	$(BIN)/ramp curriculum --tasks runs/demo/data/tasks --output runs/demo/curriculum
 	$(BIN)/ramp index --corpus runs/demo/data/corpus.jsonl --output runs/demo/index --backend bm25s > /dev/null
 	$(BIN)/ramp search --index runs/demo/index -k 1 "Which American filmmaker directed in the New Hollywood era?"
+	rm -rf runs/demo/traces runs/demo/traces-llm
+	$(BIN)/ramp traces --config configs/traces/demo.yaml --show
+	$(BIN)/ramp traces --config configs/traces/demo-llm.yaml
+
+traces: setup
+	$(BIN)/ramp traces --config configs/traces/demo.yaml --show
 
 index: setup
 	$(BIN)/ramp index --corpus runs/demo/data/corpus.jsonl --output runs/demo/index --backend bm25s
@@ -46,6 +52,7 @@ test-all: setup
 bench: setup
 	$(BIN)/python bench/bench_data.py
 	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_traces.py
 
 lint: setup
 	$(BIN)/python -m ruff check ramp pipelines agents training tests bench

@@ -249,3 +249,26 @@ def format_trace(trace: dict) -> str:
         lines.append(f"[{m['role']}] {m['content']}")
     lines.append(f"gold: {' | '.join(trace['answers'])}")
     return "\n".join(lines)
+
+
+def merge_rounds(inputs: list[str], output: str, accepted_only: bool = True) -> dict[str, int]:
+    """Merge self-evolve rounds: one trace per task, the later round winning a tie in F1.
+
+    Round order is the order of ``inputs`` (round 1 first). Written as one sorted shard.
+    """
+    best: dict[str, tuple[tuple[float, int], dict]] = {}
+    seen = 0
+    for rnd, path in enumerate(inputs):
+        for t in read_traces(path):
+            if accepted_only and not t["accepted"]:
+                continue
+            seen += 1
+            key = (t["f1"], rnd)
+            if t["task_id"] not in best or key > best[t["task_id"]][0]:
+                best[t["task_id"]] = (key, t)
+    rows = [t for _, t in sorted(best.values(), key=lambda kt: kt[1]["task_id"])]
+    os.makedirs(os.path.join(output, "rejects"), exist_ok=True)
+    _write(os.path.join(output, "rejects", "rejects-00000.parquet"), [], TRACE_REJECT_SCHEMA)
+    _write(os.path.join(output, "traces-00000.parquet"), rows, TRACE_SCHEMA)
+    return {"rounds": len(inputs), "traces_in": seen, "traces_out": len(rows),
+            "duplicates_dropped": seen - len(rows)}

@@ -141,6 +141,13 @@ def cmd_traces(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_merge_traces(args: argparse.Namespace, extra: list[str]) -> int:
+    from agents.traces import merge_rounds
+
+    print(json.dumps(merge_rounds(args.inputs, args.output, not args.all), indent=2))
+    return 0
+
+
 def cmd_models(args: argparse.Namespace, extra: list[str]) -> int:
     from agents.models import resolve
 
@@ -209,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--teacher", help="a trained checkpoint that writes the traces (self-evolve)")
     tr.add_argument("--show", action="store_true", help="print one accepted trace in full")
     tr.set_defaults(func=cmd_traces)
+
+    mt = sub.add_parser("merge-traces", help="merge self-evolve rounds, one trace per task")
+    mt.add_argument("--inputs", nargs="+", required=True, help="trace dirs, round 1 first")
+    mt.add_argument("--output", required=True)
+    mt.add_argument("--all", action="store_true", help="keep rejected-by-judge traces too")
+    mt.set_defaults(func=cmd_merge_traces)
 
     models = sub.add_parser("models", help="model checkpoints")
     msub = models.add_subparsers(dest="action", required=True)

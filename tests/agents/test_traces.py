@@ -118,3 +118,19 @@ def test_policy_teacher_with_smollm2(demo_data, tmp_path):
     traces, rejects = accounted(cfg, tmp_path / "policy")
     assert stats["teacher"].startswith("policy:")
     assert {r["stage"] for r in rejects} <= {"policy", "judge"}
+
+
+def test_merge_rounds_dedupes_by_task(demo_data, tmp_path):
+    from agents.traces import merge_rounds
+
+    r1 = tmp_path / "r1"
+    r2 = tmp_path / "r2"
+    run(cfg_for(demo_data, r1, "limit=12"), log=lambda *_: None)
+    run(cfg_for(demo_data, r2, "limit=20", "machine.max_turns=3"), log=lambda *_: None)
+    stats = merge_rounds([str(r1), str(r2)], str(tmp_path / "merged"))
+    merged = read_traces(tmp_path / "merged")
+    assert len({t["task_id"] for t in merged}) == len(merged) == stats["traces_out"]
+    assert all(t["accepted"] for t in merged)
+    accepted = {t["task_id"] for d in (r1, r2) for t in read_traces(d) if t["accepted"]}
+    assert {t["task_id"] for t in merged} == accepted
+    assert stats["duplicates_dropped"] == stats["traces_in"] - len(accepted) > 0
