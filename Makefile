@@ -7,12 +7,12 @@ BIN    := $(VENV)/bin
 # Elsewhere: make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu
 TORCH       ?= torch==2.13.0
 TORCH_INDEX ?=
-EXTRAS ?= data,models,hub,search,agents,dev
+EXTRAS ?= data,models,hub,search,agents,train,dev
 STAMP  := $(VENV)/.ramp-installed
 # CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).
 PYTEST_ARGS ?= $(if $(CI),,-m "not slow")
 
-.PHONY: setup demo test test-all data index traces bench lint clean
+.PHONY: setup demo test test-all data index traces sft eval bench lint clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,12 @@ demo: setup
 
 traces: setup
 	$(BIN)/ramp traces --config configs/traces/demo.yaml --show
+
+sft: setup
+	$(BIN)/ramp sft --config configs/sft/demo.yaml
+
+eval: setup
+	$(BIN)/ramp eval --config configs/eval/demo.yaml
 
 index: setup
 	$(BIN)/ramp index --corpus runs/demo/data/corpus.jsonl --output runs/demo/index --backend bm25s

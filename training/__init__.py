@@ -1,0 +1,1 @@
+"""Training: trace rendering with explicit loss masks, curriculum SFT, evaluation."""

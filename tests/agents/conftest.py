@@ -30,15 +30,3 @@ def bm25_index(corpus, tmp_path_factory) -> Path:
     build_index(corpus, out, "bm25s")
     return out
 
-
-@pytest.fixture(scope="session")
-def demo_data(tmp_path_factory):
-    """A real data run on 80 bundled articles: tasks + corpus + a bm25s index."""
-    from agents.search import build_index
-    from pipelines.data import run
-    from tests.pipelines.test_data import config
-
-    out = tmp_path_factory.mktemp("demo_data")
-    run(config([SAMPLES / "vital_articles_300.jsonl.gz"], out / "data", "limit=80"))
-    build_index(out / "data" / "corpus.jsonl", out / "index", "bm25s")
-    return out

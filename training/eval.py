@@ -1,0 +1,167 @@
+"""``ramp eval``: the search agent (same loop as the traces) on QA sets or RAMP tasks.
+
+``--data`` accepts FlashRAG JSONL (``{"id","question","golden_answers"}``), the NQ-open
+oracle JSONL (``question``, ``answers``), HotpotQA / MuSiQue native JSON (``question``,
+``answer``, MuSiQue's ``answer_aliases``), and a RAMP tasks directory (its validation split:
+mask filling, scored per mask). Writes ``OUT/metrics.json`` and ``OUT/predictions.parquet``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from agents.llm import LLMConfig, make_llm
+from agents.loop import AgentEpisode, AgentLoop, LoopConfig
+from agents.prompts import load
+from agents.teacher.machine import ramp_prompt
+from ramp.metrics import best_over_golds, exact_match, per_mask, token_f1, token_recall
+from ramp.trace import split_fills
+
+
+@dataclass
+class EvalConfig:
+    data: list[str] = field(default_factory=list)
+    index: str = ""
+    model: str = ""
+    output: str = ""
+    limit: int | None = None
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    prompt_version: str = "v1"
+    batch_size: int = 32  # episodes stepped together
+
+
+@dataclass
+class Item:
+    id: str
+    dataset: str
+    prompt: str
+    golds: list[str]  # acceptable answers (QA) or the gold fill per mask (RAMP)
+    num_masks: int = 0  # > 0: a RAMP task, scored per mask
+
+
+def _open(path: str):
+    return gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(
+        path, encoding="utf-8")
+
+
+def _literal_list(value) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, str) and value.startswith("["):
+        import ast
+
+        return [str(v) for v in ast.literal_eval(value)]
+    return [str(value)] if value else []
+
+
+def load_items(path: str, version: str = "v1", limit: int | None = None) -> list[Item]:
+    qa_prompt = load("agent_qa", version)
+    name = os.path.basename(path.rstrip("/"))
+    items: list[Item] = []
+    if os.path.isdir(path):
+        from agents.traces import read_tasks
+
+        tasks = read_tasks(path, "validation", limit)
+        return [Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks)
+                for t in tasks]
+    if path.endswith((".jsonl", ".jsonl.gz")):
+        with _open(path) as f:
+            for n, line in enumerate(f):
+                if not line.strip():
+                    continue
+                obj = json.loads(line)
+                golds = _literal_list(obj.get("golden_answers") or obj.get("answers") or
+                                      obj.get("answer"))
+                items.append(Item(str(obj.get("id", n)), name, qa_prompt.format(
+                    question=obj["question"]), golds))
+    else:
+        with _open(path) as f:
+            data = json.load(f)
+        for n, obj in enumerate(data):
+            golds = [str(obj["answer"])] + _literal_list(obj.get("answer_aliases"))
+            items.append(Item(str(obj.get("_id") or obj.get("id") or n), name,
+                              qa_prompt.format(question=obj["question"]), golds))
+    return items[:limit] if limit is not None else items
+
+
+def score(item: Item, answer: str | None) -> dict[str, float]:
+    if item.num_masks:
+        fills = split_fills(answer or "", item.num_masks)
+        return {m: per_mask(fn, fills, item.golds) for m, fn in
+                (("em", exact_match), ("f1", token_f1), ("recall", token_recall))}
+    pred = answer or ""
+    return {m: best_over_golds(fn, pred, item.golds) for m, fn in
+            (("em", exact_match), ("f1", token_f1), ("recall", token_recall))}
+
+
+PREDICTION_SCHEMA = pa.schema([
+    ("id", pa.string()), ("dataset", pa.string()), ("prediction", pa.string()),
+    ("golds", pa.list_(pa.string())), ("em", pa.float64()), ("f1", pa.float64()),
+    ("recall", pa.float64()), ("searches", pa.int32()), ("turns", pa.int32()),
+    ("status", pa.string()), ("error", pa.string()),
+    ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+])
+
+
+def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, Any]:
+    from agents.search import open_index
+
+    if not (cfg.data and cfg.output):
+        raise ValueError("eval needs --data and --output")
+    llm = llm or make_llm(LLMConfig(**{**cfg.llm.__dict__, "model": cfg.model or cfg.llm.model}))
+    retriever = retriever or open_index(cfg.index)
+    rows, metrics = [], {}
+    for path in cfg.data:
+        items = load_items(path, cfg.prompt_version, cfg.limit)
+        start = time.perf_counter()
+        results = []
+        for i in range(0, len(items), cfg.batch_size):
+            chunk = items[i : i + cfg.batch_size]
+            episodes = [AgentEpisode(id=it.id, messages=[{"role": "user", "content": it.prompt}])
+                        for it in chunk]
+            AgentLoop(llm, retriever, cfg.loop).run(episodes, seed=i)
+            results += list(zip(chunk, episodes))
+        seconds = time.perf_counter() - start
+        per = []
+        for it, ep in results:
+            s = score(it, ep.answer)
+            per.append(s)
+            rows.append({"id": it.id, "dataset": it.dataset, "prediction": ep.answer or "",
+                         "golds": it.golds, **s, "searches": ep.searches,
+                         "turns": ep.num_turns, "status": ep.state,
+                         "error": (ep.error or ("", ""))[0], "messages": ep.messages})
+        n = len(per) or 1
+        dataset = items[0].dataset if items else os.path.basename(path)
+        metrics[dataset] = {
+            "questions": len(per),
+            **{m: round(sum(p[m] for p in per) / n, 4) for m in ("em", "f1", "recall")},
+            "searches_per_question": round(sum(ep.searches for _, ep in results) / n, 3),
+            "answered": round(sum(ep.state == "done" for _, ep in results) / n, 4),
+            "seconds": round(seconds, 1),
+        }
+        log(f"{dataset}: {metrics[dataset]}")
+    os.makedirs(cfg.output, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=PREDICTION_SCHEMA),
+                   os.path.join(cfg.output, "predictions.parquet"), compression="zstd")
+    result = {"model": cfg.model or cfg.llm.model, "index": cfg.index, "datasets": metrics}
+    with open(os.path.join(cfg.output, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [f"model: {result['model']}",
+             f"{'dataset':<28} {'n':>4} {'EM':>6} {'F1':>6} {'recall':>7} {'searches':>9} {'answered':>9}"]
+    for name, m in result["datasets"].items():
+        lines.append(f"{name:<28} {m['questions']:>4} {m['em']:>6.3f} {m['f1']:>6.3f} "
+                     f"{m['recall']:>7.3f} {m['searches_per_question']:>9.2f} {m['answered']:>9.2f}")
+    return "\n".join(lines)
