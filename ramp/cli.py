@@ -204,6 +204,14 @@ def cmd_show_mask(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_export_verl(args: argparse.Namespace, extra: list[str]) -> int:
+    from training.verl_export import export_verl
+
+    counts = export_verl(args.tasks, args.output, exclude_source=args.exclude_source)
+    print(json.dumps(counts))
+    return 0
+
+
 def cmd_models(args: argparse.Namespace, extra: list[str]) -> int:
     from agents.models import resolve
 
@@ -303,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--n", type=int, default=1)
     sm.add_argument("--json", action="store_true")
     sm.set_defaults(func=cmd_show_mask)
+
+    vx = sub.add_parser("export-verl", help="tasks -> verl/Search-R1 Parquet (train/test)")
+    vx.add_argument("--tasks", required=True)
+    vx.add_argument("--output", required=True)
+    vx.add_argument("--exclude-source", action="store_true", dest="exclude_source",
+                    help="hide each task's own passage from the search tool")
+    vx.set_defaults(func=cmd_export_verl)
 
     models = sub.add_parser("models", help="model checkpoints")
     msub = models.add_subparsers(dest="action", required=True)
