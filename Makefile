@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.ramp-installed
 # CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).
 PYTEST_ARGS ?= $(if $(CI),,-m "not slow")
 
-.PHONY: setup demo test test-all data index traces sft eval bench lint clean
+.PHONY: setup demo test test-all data index traces sft rl eval bench lint clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,9 @@ traces: setup
 
 sft: setup
 	$(BIN)/ramp sft --config configs/sft/demo.yaml
+
+rl: setup
+	$(BIN)/ramp rl --config configs/rl/demo.yaml
 
 eval: setup
 	$(BIN)/ramp eval --config configs/eval/demo.yaml

@@ -157,6 +157,14 @@ def cmd_sft(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_rl(args: argparse.Namespace, extra: list[str]) -> int:
+    from training.rl import RLConfig, train
+
+    cfg = load_config(RLConfig, args.config or _default_config("rl"), extra)
+    print(json.dumps(train(cfg), indent=2))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, extra: list[str]) -> int:
     from training.eval import EvalConfig, evaluate, format_table
 
@@ -291,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog="key=value words override the config (max_steps=5 lr=1e-4).")
     sft.add_argument("--config", help="YAML config (default configs/sft/default.yaml)")
     sft.set_defaults(func=cmd_sft)
+
+    rl = sub.add_parser("rl", help="GRPO / REINFORCE++ on multi-turn search rollouts",
+                        epilog="key=value words override the config (steps=20 index=simulated).")
+    rl.add_argument("--config", help="YAML config (default configs/rl/default.yaml)")
+    rl.set_defaults(func=cmd_rl)
 
     ev = sub.add_parser("eval", help="run the search agent on QA sets or RAMP tasks")
     ev.add_argument("--data", action="append", help="FlashRAG JSONL, HotpotQA/MuSiQue JSON, "

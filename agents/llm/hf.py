@@ -9,7 +9,7 @@ from ramp.llm import Conversation, LLMError, Sampling, cut_at_stop
 
 class HFBackend:
     def __init__(self, model: str, dtype: str = "bfloat16", batch_size: int = 8,
-                 device: str | None = None):
+                 device: str | None = None, autocast: bool = False, hf_model=None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -24,7 +24,10 @@ class HFBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(
+        # ``hf_model``: generate with a model being trained (RL); ``autocast``: bf16 compute
+        # over float32 weights, ~1.5x faster generation on CPU.
+        self.autocast = autocast
+        self.model = hf_model if hf_model is not None else AutoModelForCausalLM.from_pretrained(
             path, dtype=getattr(torch, dtype)).to(self.device).eval()
 
     def prompt(self, conversation: Conversation) -> str:
@@ -49,7 +52,8 @@ class HFBackend:
                 kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
             if sampling.stop:
                 kwargs.update(stop_strings=list(sampling.stop), tokenizer=self.tokenizer)
-            with torch.inference_mode():
+            with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16,
+                                                         enabled=self.autocast):
                 ids = self.model.generate(**enc, **kwargs)
             new = ids[:, enc["input_ids"].shape[1]:]
             texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)

@@ -1,0 +1,77 @@
+"""RL: the policy-loss mask on a real rollout batch, advantages, and a short real run."""
+
+import json
+
+import pytest
+
+from training.rl import RLConfig, advantages
+from training.render import render_conversation
+
+
+def test_policy_loss_mask_on_a_real_rollout_batch(demo_data, tokenizer_smollm2):
+    """Rollouts of the rule teacher over the real bm25s index: every token inside
+    <information> has mask 0, every token the agent wrote has mask 1."""
+    from agents.search import open_index
+    from agents.teacher.machine import TeacherConfig, TeacherMachine
+    from agents.teacher.roles import RuleJudge, RuleObserver, RulePlanner, RuleRewriter
+    from agents.traces import read_tasks
+
+    tasks = read_tasks(str(demo_data / "data" / "tasks"), "train", 4)
+    machine = TeacherMachine(RulePlanner(), RuleRewriter(), RuleObserver(), RuleJudge(),
+                             open_index(demo_data / "index"), TeacherConfig())
+    episodes = machine.run(tasks)
+    assert any("<information>" in m["content"] for e in episodes for m in e.messages)
+    for e in episodes:
+        ids, mask = render_conversation(tokenizer_smollm2, e.messages)
+        tokens = [tokenizer_smollm2.decode([i]) for i in ids]
+        text = "".join(tokens)
+        own, info = [], []
+        for m in e.messages:
+            at = text.index(m["content"])
+            (own if m["role"] == "assistant" else info).append((at, at + len(m["content"])))
+        pos = 0
+        for tok, flag in zip(tokens, mask):
+            lo, hi = pos, pos + len(tok)
+            pos = hi
+            if any(a <= lo and hi <= b for a, b in info):
+                assert flag == 0, tok
+            if any(a <= lo and hi <= b for a, b in own):
+                assert flag == 1, tok
+
+
+def test_advantages():
+    grpo = advantages([1.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5], 4, "grpo")
+    assert grpo[0] > 0 > grpo[1] and grpo[4:] == [0.0] * 4  # equal rewards: no signal
+    assert sum(grpo[:4]) == pytest.approx(0.0)
+    rpp = advantages([1.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5], 4, "reinforce_pp")
+    assert rpp[4] > 0  # normalised over the batch, not the group
+    with pytest.raises(ValueError):
+        advantages([1.0], 1, "ppo")
+
+
+@pytest.mark.parametrize("index", ["bm25", "simulated"])
+def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, index):
+    from training.rl import train
+
+    cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
+                   index=str(demo_data / "index") if index == "bm25" else "simulated",
+                   output_dir=str(tmp_path / "rl"), steps=2, prompts_per_step=1, group_size=2,
+                   autocast_bf16=False)
+    cfg.loop.max_tokens, cfg.loop.max_turns = 8, 2
+    cfg.simulated.total_steps, cfg.simulated.max_tokens = 2, 16
+    summary = train(cfg, log=lambda *_: None)
+    rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2]
+    for r in rows:
+        for key in ("reward", "reward/format", "reward/answer_recall", "kl", "searches",
+                    "noise_p", "stage", "loss"):
+            assert key in r
+        assert r["kl"] >= 0.0 and 0.0 <= r["reward"] <= 1.0
+    if index == "simulated":
+        from ramp.search import noise_probability
+
+        assert rows[0]["noise_p"] == 0.0  # the ZeroSearch curve, advanced by the RL step
+        assert rows[1]["noise_p"] == pytest.approx(noise_probability(1, 2, 0.0, 0.5, 4.0))
+    else:
+        assert rows[0]["noise_p"] is None
+    assert (tmp_path / "rl" / "final" / "model.safetensors").exists() and summary["steps"] == 2

@@ -1,0 +1,190 @@
+"""``ramp rl``: GRPO (or REINFORCE++) on multi-turn search rollouts, retrieved tokens masked.
+
+Why a small loop of our own rather than TRL's GRPOTrainer: a rollout here is a multi-turn
+conversation in which the retriever writes ``<information>`` turns, and the policy loss must
+skip exactly those tokens; our ``render_conversation`` gives that mask explicitly (the same
+function as SFT, with the same golden tests), and the rollouts reuse the agent loop of the
+traces and eval. Per step:
+
+1. ``prompts_per_step`` tasks (curriculum order: stage 1 first), ``group_size`` rollouts each,
+   sampled by the current policy through :class:`agents.loop.AgentLoop` (batched);
+2. rewards: a weighted list of :mod:`ramp.rewards` functions;
+3. advantages: GRPO (normalised within each group) or REINFORCE++ (over the batch);
+4. loss per trainable token: clipped policy ratio x advantage + ``kl_coef`` x KL(k3) to the
+   frozen reference model, averaged over all trainable tokens of the batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.loop import AgentEpisode, AgentLoop, LoopConfig
+from agents.search.simulated import SimulatedConfig
+from ramp.curriculum import by_num_masks
+from ramp.rewards import REWARDS, weighted
+from training.render import render_conversation
+
+
+@dataclass
+class RLConfig:
+    model: str = ""
+    tasks: str = ""
+    index: str = ""  # index dir, server URL, or "simulated" (ZeroSearch engine on the base model)
+    output_dir: str = ""
+    algorithm: str = "grpo"  # grpo | reinforce_pp
+    steps: int = 10
+    prompts_per_step: int = 2
+    group_size: int = 4
+    lr: float = 1.0e-5
+    kl_coef: float = 0.02
+    clip_eps: float = 0.2
+    ppo_epochs: int = 1
+    max_length: int = 1024
+    rewards: dict[str, float] = field(default_factory=lambda: {"format": 0.2,
+                                                                "answer_recall": 0.8})
+    loop: LoopConfig = field(default_factory=lambda: LoopConfig(
+        max_turns=3, topk=2, retries=0, max_tokens=64, temperature=1.0))
+    simulated: SimulatedConfig = field(default_factory=SimulatedConfig)
+    split: str = "train"
+    seed: int = 0
+    autocast_bf16: bool = True
+
+
+def _token_logprobs(model, ids, torch):
+    logits = model(input_ids=ids).logits[:, :-1].float()
+    return torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+
+
+def advantages(rewards: list[float], group_size: int, algorithm: str) -> list[float]:
+    """GRPO: (r - group mean) / group std; REINFORCE++: the same over the whole batch."""
+    def norm(xs: list[float]) -> list[float]:
+        mean = sum(xs) / len(xs)
+        std = math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs))
+        return [(x - mean) / (std + 1e-4) for x in xs]
+
+    if algorithm == "reinforce_pp":
+        return norm(rewards)
+    if algorithm != "grpo":
+        raise ValueError("algorithm must be grpo or reinforce_pp")
+    out: list[float] = []
+    for i in range(0, len(rewards), group_size):
+        out += norm(rewards[i : i + group_size])
+    return out
+
+
+def train(cfg: RLConfig, log=print) -> dict[str, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from agents.llm.hf import HFBackend
+    from agents.models import resolve
+    from agents.search import open_index
+    from agents.teacher.machine import ramp_prompt
+    from agents.traces import read_tasks
+
+    if not (cfg.model and cfg.tasks and cfg.index and cfg.output_dir):
+        raise ValueError("rl needs model=, tasks=, index= and output_dir=")
+    torch.manual_seed(cfg.seed)
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    path = resolve(cfg.model)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    policy = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    reference = copy.deepcopy(policy).eval()
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    backend = HFBackend(cfg.model, batch_size=8, autocast=cfg.autocast_bf16, hf_model=policy)
+    if cfg.index == "simulated":
+        from agents.search.simulated import SimulatedSearchEngine
+
+        engine = HFBackend(cfg.model, batch_size=8, autocast=cfg.autocast_bf16, hf_model=reference)
+        retriever = SimulatedSearchEngine(engine, cfg.simulated)
+    else:
+        retriever = open_index(cfg.index)
+    tasks = sorted(read_tasks(cfg.tasks, cfg.split), key=lambda t: (t.num_masks, t.id))
+    if not tasks:
+        raise ValueError(f"no {cfg.split} tasks under {cfg.tasks}")
+    reward_fns = [(REWARDS[name], w) for name, w in cfg.rewards.items()]
+    total_reward = weighted(reward_fns)
+    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr)
+    metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
+    open(metrics_path, "w").close()
+    start = time.perf_counter()
+    for step in range(cfg.steps):
+        chosen = [tasks[(step * cfg.prompts_per_step + i) % len(tasks)]
+                  for i in range(cfg.prompts_per_step)]
+        noise_p = None
+        if cfg.index == "simulated":
+            retriever.step = step
+            noise_p = retriever.noise_p()
+        episodes = [AgentEpisode(id=f"{t.id}#{g}", messages=[{"role": "user",
+                                                             "content": ramp_prompt(t)}])
+                    for t in chosen for g in range(cfg.group_size)]
+        policy.eval()
+        AgentLoop(backend, retriever, cfg.loop).run(episodes, seed=cfg.seed + 1000 * step)
+        group_tasks = [t for t in chosen for _ in range(cfg.group_size)]
+        completions = [e.messages[1:] for e in episodes]
+        columns = {"answers": [list(t.answers) for t in group_tasks],
+                   "num_masks": [t.num_masks for t in group_tasks]}
+        rewards = total_reward([e.messages[0]["content"] for e in episodes], completions,
+                               **columns)
+        parts = {name: fn([""] * len(episodes), completions, **columns)
+                 for name, (fn, _) in zip(cfg.rewards, reward_fns)}
+        adv = advantages(rewards, cfg.group_size, cfg.algorithm)
+        batch = []
+        for e, a in zip(episodes, adv):
+            ids, mask = render_conversation(tokenizer, e.messages, cfg.max_length)
+            if sum(mask):
+                batch.append((torch.tensor([ids]), torch.tensor(mask[1:], dtype=torch.float32), a))
+        n_tokens = sum(float(m.sum()) for _, m, _ in batch) or 1.0
+        with torch.no_grad():
+            old = [_token_logprobs(policy, ids, torch)[0] for ids, _, _ in batch]
+            ref = [_token_logprobs(reference, ids, torch)[0] for ids, _, _ in batch]
+        policy.train()
+        kl_sum, loss_sum = 0.0, 0.0
+        for _ in range(cfg.ppo_epochs):
+            optimizer.zero_grad(set_to_none=True)
+            kl_sum, loss_sum = 0.0, 0.0
+            for (ids, mask, a), lp_old, lp_ref in zip(batch, old, ref):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
+                    lp = _token_logprobs(policy, ids, torch)[0]
+                ratio = torch.exp(lp - lp_old)
+                surrogate = torch.minimum(ratio * a, torch.clamp(
+                    ratio, 1 - cfg.clip_eps, 1 + cfg.clip_eps) * a)
+                kl = torch.exp(lp_ref - lp) - (lp_ref - lp) - 1  # k3 estimator, >= 0
+                loss = ((-surrogate + cfg.kl_coef * kl) * mask).sum() / n_tokens
+                loss.backward()
+                kl_sum += float((kl * mask).sum())
+                loss_sum += float(loss)
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+            optimizer.step()
+        row = {"step": step + 1, "stage": max(by_num_masks({"num_masks": t.num_masks})
+                                              for t in chosen),
+               "reward": round(sum(rewards) / len(rewards), 4),
+               **{f"reward/{k}": round(sum(v) / len(v), 4) for k, v in parts.items()},
+               "kl": round(kl_sum / n_tokens, 6), "loss": round(loss_sum, 6),
+               "searches": round(sum(e.searches for e in episodes) / len(episodes), 3),
+               "noise_p": noise_p, "trained_tokens": int(n_tokens),
+               "seconds": round(time.perf_counter() - start, 1)}
+        with open(metrics_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+        log(f"step {row['step']}/{cfg.steps} reward {row['reward']:.3f} kl {row['kl']:.5f} "
+            f"searches {row['searches']:.2f}")
+    final = os.path.join(cfg.output_dir, "final")
+    tmp = final + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    policy.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    summary = {"steps": cfg.steps, "seconds": round(time.perf_counter() - start, 1),
+               "final": final}
+    with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+    return summary
