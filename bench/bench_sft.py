@@ -33,7 +33,8 @@ def main() -> None:
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import SFTConfig as TrlConfig, SFTTrainer
+    from trl import SFTConfig as TrlConfig
+    from trl import SFTTrainer
 
     from agents.models import resolve
     from training.sft import SFTConfig, load_examples, plan_steps, train

@@ -27,5 +27,5 @@ def stage_of(task: Mapping[str, Any], measure: str = "num_masks") -> int:
     try:
         fn = MEASURES[measure]
     except KeyError:
-        raise ValueError(f"unknown curriculum measure {measure!r}; known: {sorted(MEASURES)}")
+        raise ValueError(f"unknown curriculum measure {measure!r}; known: {sorted(MEASURES)}") from None
     return fn(task)

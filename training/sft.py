@@ -138,7 +138,8 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
     if cfg.lora.enabled:
-        from peft import LoraConfig as PeftLora, PeftModel, get_peft_model
+        from peft import LoraConfig as PeftLora
+        from peft import PeftModel, get_peft_model
 
         if resume:
             model = PeftModel.from_pretrained(model, resume, is_trainable=True)

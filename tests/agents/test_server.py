@@ -35,7 +35,7 @@ def server(bm25_index):
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read())
+                raise RuntimeError(proc.stderr.read()) from None
             time.sleep(0.1)
     yield url
     proc.terminate()

@@ -6,7 +6,6 @@ from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.teacher.machine import TeacherConfig, TeacherMachine
 from agents.teacher.roles import (
     Observation,
-    Plan,
     RoleError,
     RuleJudge,
     RuleObserver,

@@ -19,7 +19,6 @@ from pipelines.data import run
 from ramp.cli import CONFIG_DIR
 from ramp.config import load_config
 from ramp.leaks import leaks
-from ramp.text import count_words
 from tests.conftest import ROOT, requires_shared
 
 DEFAULT = CONFIG_DIR / "data" / "default.yaml"

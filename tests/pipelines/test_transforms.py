@@ -1,8 +1,8 @@
 """Beam composites under TestPipeline + assert_that, with the real spaCy model."""
 
 import apache_beam as beam
-import pytest
 import pyarrow.parquet as pq
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to, is_not_empty
 

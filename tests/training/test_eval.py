@@ -4,7 +4,6 @@ import gzip
 import json
 
 import pyarrow.parquet as pq
-import pytest
 
 from tests.conftest import requires_shared
 from training.eval import EvalConfig, Item, evaluate, format_table, load_items, score

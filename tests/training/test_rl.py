@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from training.rl import RLConfig, advantages
 from training.render import render_conversation
+from training.rl import RLConfig, advantages
 
 
 def test_policy_loss_mask_on_a_real_rollout_batch(demo_data, tokenizer_smollm2):
