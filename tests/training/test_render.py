@@ -18,7 +18,8 @@ QWEN_TEMPLATE = (
 
 TRACE = [
     {"role": "user", "content": "Fill the [mask]: The capital of Portugal is [mask]."},
-    {"role": "assistant", "content": "<think>I need the capital.</think>\n<search>capital of Portugal</search>"},
+    {"role": "assistant",
+     "content": "<think>I need the capital.</think>\n<search>capital of Portugal</search>"},
     {"role": "user", "content": "<information>Doc 1(Title: Portugal) Lisbon is the capital.</information>"},
     {"role": "assistant", "content": "<think>Doc 1 says Lisbon.</think>\n<answer>Lisbon</answer>"},
 ]
