@@ -20,7 +20,6 @@ import copy
 import json
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
 from ramp.rewards import REWARDS, weighted
 from training.render import render_conversation
+from training.sft import save_final
 
 
 @dataclass
@@ -176,13 +176,7 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
             f.write(json.dumps(row) + "\n")
         log(f"step {row['step']}/{cfg.steps} reward {row['reward']:.3f} kl {row['kl']:.5f} "
             f"searches {row['searches']:.2f}")
-    final = os.path.join(cfg.output_dir, "final")
-    tmp = final + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    policy.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
+    final = save_final(policy, tokenizer, os.path.join(cfg.output_dir, "final"))
     summary = {"steps": cfg.steps, "seconds": round(time.perf_counter() - start, 1),
                "final": final}
     with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:

@@ -231,14 +231,8 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
         if done % cfg.save_steps == 0 and done < len(steps):
             _save_checkpoint(cfg, model, optimizer, scheduler, done, torch)
     seconds = time.perf_counter() - t0
-    final = os.path.join(cfg.output_dir, "final")
-    to_save = model.merge_and_unload() if cfg.lora.enabled else model
-    tmp = final + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    to_save.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
+    final = save_final(model.merge_and_unload() if cfg.lora.enabled else model, tokenizer,
+                       os.path.join(cfg.output_dir, "final"))
     summary = {"steps": len(steps), "resumed_from": start_step, "examples": len(examples),
                "final_loss": last_loss, "seconds": round(seconds, 1),
                "tokens_per_second": round(stats["tokens"] / seconds, 1) if seconds else 0,
@@ -248,6 +242,17 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
     with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
     return summary
+
+
+def save_final(model, tokenizer, final: str) -> str:
+    """A loadable HF checkpoint (safetensors + tokenizer), swapped into place atomically."""
+    tmp = final + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    return final
 
 
 def _save_checkpoint(cfg: SFTConfig, model, optimizer, scheduler, step: int, torch) -> None:
