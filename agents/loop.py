@@ -76,6 +76,8 @@ class AgentLoop:
             if turn.action == "invalid":
                 e.invalid += 1
                 if e.invalid > self.cfg.retries:
+                    # Kept: eval shows what the model said, RL trains on it (reward 0).
+                    e.messages.append({"role": "assistant", "content": out})
                     e.state, e.error = "failed", ("malformed_output", f"{turn.error}: {out[:200]}")
                 continue  # same messages: generate again
             e.messages.append({"role": "assistant", "content": out})

@@ -160,8 +160,8 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
                 kl = torch.exp(lp_ref - lp) - (lp_ref - lp) - 1  # k3 estimator, >= 0
                 loss = ((-surrogate + cfg.kl_coef * kl) * mask).sum() / n_tokens
                 loss.backward()
-                kl_sum += float((kl * mask).sum())
-                loss_sum += float(loss)
+                kl_sum += float((kl * mask).sum().detach())
+                loss_sum += float(loss.detach())
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
             optimizer.step()
         row = {"step": step + 1, "stage": max(by_num_masks({"num_masks": t.num_masks})

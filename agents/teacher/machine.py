@@ -163,8 +163,7 @@ class TeacherMachine:
     def on_answer(self, batch: list[Episode]) -> None:
         for e in batch:
             filled = sum(bool(f) for f in e.fills)
-            summary = (f"{e.think} I have filled {filled} of {e.task.num_masks} mask(s), "
-                       f"so I give the fills in order.")
+            summary = f"{e.think} Filled {filled} of {e.task.num_masks}; answering."
             e.messages.append({"role": "assistant",
                                "content": assistant_turn(summary, "answer", join_fills(e.fills))})
             e.state = "judge"

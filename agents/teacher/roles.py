@@ -145,11 +145,6 @@ def align_fill(hits: Sequence[Hit], left: Sequence[str], right: Sequence[str],
     return best
 
 
-def _clip(text: str, words: int = 14) -> str:
-    parts = text.split()
-    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
-
-
 # ----- rule-based roles ------------------------------------------------------------------
 
 class RulePlanner:
@@ -160,12 +155,9 @@ class RulePlanner:
             for i in range(t.num_masks):
                 words = keywords(mask_sentence(t.masked_text, i))[:12]
                 intents.append(f"{t.title}: " + " ".join(words))
-            listing = "; ".join(f"({i + 1}) the span in \"{_clip(mask_sentence(t.masked_text, i))}\""
-                                for i in range(t.num_masks))
             out.append(Plan(
                 text=(f"The passage is about {t.title} and has {t.num_masks} masked span(s). "
-                      f"I will find them one at a time by searching for their sentences: "
-                      f"{listing}."),
+                      f"I search for each one's sentence, starting with mask 1."),
                 intents=intents))
         return out
 
@@ -208,15 +200,13 @@ class RuleObserver:
             around = " ".join(left[-3:]) + " [mask] " + " ".join(right[:3])
             if found is None:
                 out.append(Observation(None, (
-                    f"None of the documents contains the words around mask {index + 1} "
-                    f"(\"{around.strip()}\"), so I cannot fill it from them yet; "
-                    f"I will search again with different keywords.")))
+                    f"No document has the words around mask {index + 1} "
+                    f"(\"{around.strip()}\"); I search again with other keywords.")))
             else:
                 fill, anchors, rank = found
                 out.append(Observation(fill, (
-                    f"Doc {rank} has the same wording as the passage around mask {index + 1} "
-                    f"(\"{around.strip()}\", {anchors} matching words), and there the missing "
-                    f"words are \"{fill}\".")))
+                    f"Doc {rank} matches the words around mask {index + 1} "
+                    f"(\"{around.strip()}\"): mask {index + 1} is \"{fill}\".")))
         return out
 
 
