@@ -57,9 +57,12 @@ class RLConfig:
     autocast_bf16: bool = True
 
 
-def _token_logprobs(model, ids, torch):
-    logits = model(input_ids=ids).logits[:, :-1].float()
-    return torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+def _token_logprobs(model, ids, start: int, torch):
+    """Log-probabilities of tokens ``ids[start:]`` (logits only from position ``start - 1``:
+    the prompt before the first trained token needs no vocabulary projection)."""
+    keep = ids.shape[1] - start + 1
+    logits = model(input_ids=ids, logits_to_keep=keep).logits[:, :-1].float()
+    return torch.log_softmax(logits, -1).gather(-1, ids[:, start:, None]).squeeze(-1)
 
 
 def advantages(rewards: list[float], group_size: int, algorithm: str) -> list[float]:
@@ -141,20 +144,29 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
         for e, a in zip(episodes, adv):
             ids, mask = render_conversation(tokenizer, e.messages, cfg.max_length)
             if sum(mask):
-                batch.append((torch.tensor([ids]), torch.tensor(mask[1:], dtype=torch.float32), a))
-        n_tokens = sum(float(m.sum()) for _, m, _ in batch) or 1.0
+                first = mask.index(1)  # first trained token; logits before it are not needed
+                batch.append((torch.tensor([ids]), first,
+                              torch.tensor(mask[first:], dtype=torch.float32), a))
+        n_tokens = sum(float(m.sum()) for _, _, m, _ in batch) or 1.0
+
+        def logprobs(model, ids, first):  # the same precision for policy, old and reference
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
+                return _token_logprobs(model, ids, first, torch)[0]
+
         with torch.no_grad():
-            old = [_token_logprobs(policy, ids, torch)[0] for ids, _, _ in batch]
-            ref = [_token_logprobs(reference, ids, torch)[0] for ids, _, _ in batch]
+            ref = [logprobs(reference, ids, first) for ids, first, _, _ in batch]
+            # with one epoch the sampling policy is the one being updated: its log-probs come
+            # from the update's own forward pass (detached), not from a second pass
+            old = ([logprobs(policy, ids, first) for ids, first, _, _ in batch]
+                   if cfg.ppo_epochs > 1 else [None] * len(batch))
         policy.train()
         kl_sum, loss_sum = 0.0, 0.0
         for _ in range(cfg.ppo_epochs):
             optimizer.zero_grad(set_to_none=True)
             kl_sum, loss_sum = 0.0, 0.0
-            for (ids, mask, a), lp_old, lp_ref in zip(batch, old, ref):
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
-                    lp = _token_logprobs(policy, ids, torch)[0]
-                ratio = torch.exp(lp - lp_old)
+            for (ids, first, mask, a), lp_old, lp_ref in zip(batch, old, ref):
+                lp = logprobs(policy, ids, first)
+                ratio = torch.exp(lp - (lp.detach() if lp_old is None else lp_old))
                 surrogate = torch.minimum(ratio * a, torch.clamp(
                     ratio, 1 - cfg.clip_eps, 1 + cfg.clip_eps) * a)
                 kl = torch.exp(lp_ref - lp) - (lp_ref - lp) - 1  # k3 estimator, >= 0

@@ -29,6 +29,17 @@ class HFBackend:
         self.autocast = autocast
         self.model = hf_model if hf_model is not None else AutoModelForCausalLM.from_pretrained(
             path, dtype=getattr(torch, dtype)).to(self.device).eval()
+        self._stops: dict[tuple[str, ...], object] = {}
+
+    def stopping(self, stop: Sequence[str]):
+        """One ``StopStringCriteria`` per stop list, built once: transformers' own cache misses
+        (its key is the vocabulary in dict order), so ``stop_strings=`` costs ~1 s per call."""
+        from transformers import StoppingCriteriaList, StopStringCriteria
+
+        key = tuple(stop)
+        if key not in self._stops:
+            self._stops[key] = StoppingCriteriaList([StopStringCriteria(self.tokenizer, list(key))])
+        return self._stops[key]
 
     def prompt(self, conversation: Conversation) -> str:
         return self.tokenizer.apply_chat_template(conversation, tokenize=False,
@@ -51,7 +62,7 @@ class HFBackend:
             else:
                 kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
             if sampling.stop:
-                kwargs.update(stop_strings=list(sampling.stop), tokenizer=self.tokenizer)
+                kwargs.update(stopping_criteria=self.stopping(sampling.stop))
             with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16,
                                                          enabled=self.autocast):
                 ids = self.model.generate(**enc, **kwargs)

@@ -49,6 +49,17 @@ def test_hf_backend_generates_batched_and_deterministic(hf):
     assert stopped.endswith("Paris")
 
 
+def test_hf_stop_criteria_built_once_and_stop_generation(hf):
+    import torch
+
+    crit = hf.stopping(["</search>", "</answer>"])
+    assert hf.stopping(["</search>", "</answer>"]) is crit and hf.stopping(["Paris"]) is not crit
+    done = hf.tokenizer(["<search>q</search>", "<search>q</sea"], add_special_tokens=False,
+                        return_tensors="pt", padding=True)["input_ids"]
+    assert crit(done, None).tolist() == [True, False]
+    assert isinstance(crit(done, None), torch.Tensor)
+
+
 def test_cut_at_stop_keeps_the_stop_string():
     assert cut_at_stop("a <search>q</search> more", ["</search>"]) == "a <search>q</search>"
     assert cut_at_stop("nothing", ["</x>"]) == "nothing"

@@ -67,6 +67,7 @@ def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, inde
                     "noise_p", "stage", "loss"):
             assert key in r
         assert r["kl"] >= 0.0 and 0.0 <= r["reward"] <= 1.0
+        assert 0.0 <= r["seconds"] <= summary["seconds"]  # time since the start of training
     if index == "simulated":
         from ramp.search import noise_probability
 
@@ -75,3 +76,24 @@ def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, inde
     else:
         assert rows[0]["noise_p"] is None
     assert (tmp_path / "rl" / "final" / "model.safetensors").exists() and summary["steps"] == 2
+    # step 1 scores with policy == reference in the same precision: the KL is exactly 0
+    assert rows[0]["kl"] == 0.0
+
+
+def test_token_logprobs_from_start_match_the_full_sequence(tiny_model):
+    """Projecting logits only from the first trained token gives the same log-probs as
+    the whole sequence, sliced."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from training.rl import _token_logprobs
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
+    ids = torch.randint(0, 1000, (1, 40))
+    with torch.no_grad():
+        full = torch.log_softmax(model(input_ids=ids).logits[:, :-1].float(), -1)
+        full = full.gather(-1, ids[:, 1:, None]).squeeze(-1)[0]
+        for start in (1, 7, 39):
+            part = _token_logprobs(model, ids, start, torch)[0]
+            assert part.shape == (40 - start,)
+            assert torch.allclose(part, full[start - 1:], atol=1e-5)
