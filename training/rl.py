@@ -7,16 +7,20 @@ function as SFT, with the same golden tests), and the rollouts reuse the agent l
 traces and eval. Per step:
 
 1. ``prompts_per_step`` tasks (curriculum order: stage 1 first), ``group_size`` rollouts each,
-   sampled by the current policy through :class:`agents.loop.AgentLoop` (batched);
+   sampled by the current policy through :class:`agents.loop.AgentLoop` (batched); with
+   ``dynamic_sampling`` (DAPO, MaskSearch's RL) groups whose rewards are all equal are dropped
+   and more tasks are sampled, up to ``max_sampling_rounds`` rounds;
 2. rewards: a weighted list of :mod:`ramp.rewards` functions;
 3. advantages: GRPO (normalised within each group) or REINFORCE++ (over the batch);
-4. loss per trainable token: clipped policy ratio x advantage + ``kl_coef`` x KL(k3) to the
-   frozen reference model, averaged over all trainable tokens of the batch.
+4. loss per trainable token: clipped policy ratio (``clip_eps``; DAPO's ``clip_eps_high``)
+   x advantage + ``kl_coef`` x KL(k3) to the frozen reference model, averaged over all
+   trainable tokens of the batch (token-level, as in DAPO).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import os
@@ -45,6 +49,9 @@ class RLConfig:
     lr: float = 1.0e-5
     kl_coef: float = 0.02
     clip_eps: float = 0.2
+    clip_eps_high: float | None = None  # DAPO's clip-higher (e.g. 0.28); None: clip_eps
+    dynamic_sampling: bool = False  # DAPO: drop groups whose rewards are all equal, sample more
+    max_sampling_rounds: int = 3  # dynamic sampling: rollout rounds per step at most
     ppo_epochs: int = 1
     max_length: int = 1024
     rewards: dict[str, float] = field(default_factory=lambda: {"format": 0.2,
@@ -82,6 +89,58 @@ def advantages(rewards: list[float], group_size: int, algorithm: str) -> list[fl
     return out
 
 
+def informative_groups(rewards: list[float], group_size: int) -> list[int]:
+    """DAPO's dynamic-sampling filter: the groups whose rewards are not all equal (a group
+    of equal rewards has zero advantage everywhere and teaches nothing)."""
+    return [g for g in range(len(rewards) // group_size)
+            if len(set(rewards[g * group_size : (g + 1) * group_size])) > 1]
+
+
+@dataclass
+class Rollouts:
+    """The rollouts of one step: ``group_size`` episodes per task, rewards per episode."""
+    tasks: list = field(default_factory=list)
+    episodes: list = field(default_factory=list)
+    rewards: list[float] = field(default_factory=list)
+    parts: dict[str, list[float]] = field(default_factory=dict)
+    kept: list[int] = field(default_factory=list)  # groups with signal (dynamic sampling)
+    train_groups: list[int] = field(default_factory=list)  # groups the update uses
+
+    def add(self, other: Rollouts) -> int:
+        base = len(self.tasks)
+        self.tasks += other.tasks
+        self.episodes += other.episodes
+        self.rewards += other.rewards
+        for name, values in other.parts.items():
+            self.parts.setdefault(name, []).extend(values)
+        return base
+
+    def select(self, groups: list[int], group_size: int) -> tuple[list, list[float]]:
+        idx = [g * group_size + i for g in groups for i in range(group_size)]
+        return [self.episodes[i] for i in idx], [self.rewards[i] for i in idx]
+
+
+def collect_groups(rollout, draw, want: int, group_size: int, rounds: int) -> Rollouts:
+    """One step's rollouts. ``rounds == 0``: one round of ``want`` tasks, all trained on.
+    ``rounds >= 1`` (DAPO dynamic sampling): sample ``want`` tasks, keep the groups whose
+    rewards differ, draw more tasks for the missing groups, at most ``rounds`` rounds; if
+    no group carries signal, the last round is trained on (only its KL term moves)."""
+    out = Rollouts()
+    last: list[int] = []
+    for r in range(max(rounds, 1)):
+        got = rollout(draw(want - len(out.kept)), r)
+        base = out.add(got)
+        last = [base + g for g in range(len(got.tasks))]
+        if rounds == 0:
+            out.train_groups = last
+            return out
+        out.kept += [base + g for g in informative_groups(got.rewards, group_size)]
+        if len(out.kept) >= want:
+            break
+    out.train_groups = out.kept or last
+    return out
+
+
 def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -115,22 +174,25 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
         raise ValueError(f"no {cfg.split} tasks under {cfg.tasks}")
     reward_fns = [(REWARDS[name], w) for name, w in cfg.rewards.items()]
     total_reward = weighted(reward_fns)
-    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr)
+    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr,
+                                  weight_decay=0.0)
     metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
     open(metrics_path, "w").close()
     start = time.perf_counter()
-    for step in range(cfg.steps):
-        chosen = [tasks[(step * cfg.prompts_per_step + i) % len(tasks)]
-                  for i in range(cfg.prompts_per_step)]
-        noise_p = None
-        if cfg.index == "simulated":
-            retriever.step = step
-            noise_p = retriever.noise_p()
+    clip_high = cfg.clip_eps if cfg.clip_eps_high is None else cfg.clip_eps_high
+    cursor = 0  # next task in curriculum order
+
+    def draw(n: int) -> list:
+        nonlocal cursor
+        cursor += n
+        return [tasks[(cursor - n + i) % len(tasks)] for i in range(n)]
+
+    def rollout(chosen, r: int, step: int) -> Rollouts:  # round r of step
+        seed = cfg.seed + 1000 * step + 100 * r
         episodes = [AgentEpisode(id=f"{t.id}#{g}", messages=[{"role": "user",
                                                              "content": ramp_prompt(t)}])
                     for t in chosen for g in range(cfg.group_size)]
-        policy.eval()
-        AgentLoop(backend, retriever, cfg.loop).run(episodes, seed=cfg.seed + 1000 * step)
+        AgentLoop(backend, retriever, cfg.loop).run(episodes, seed=seed)
         group_tasks = [t for t in chosen for _ in range(cfg.group_size)]
         completions = [e.messages[1:] for e in episodes]
         columns = {"answers": [list(t.answers) for t in group_tasks],
@@ -139,9 +201,22 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
                                **columns)
         parts = {name: fn([""] * len(episodes), completions, **columns)
                  for name, (fn, _) in zip(cfg.rewards, reward_fns)}
-        adv = advantages(rewards, cfg.group_size, cfg.algorithm)
+        return Rollouts(list(chosen), episodes, rewards, parts)
+
+    for step in range(cfg.steps):
+        noise_p = None
+        if cfg.index == "simulated":
+            retriever.step = step
+            noise_p = retriever.noise_p()
+        policy.eval()
+        rounds = cfg.max_sampling_rounds if cfg.dynamic_sampling else 0
+        got = collect_groups(functools.partial(rollout, step=step), draw, cfg.prompts_per_step,
+                             cfg.group_size, rounds)
+        chosen, episodes, rewards, parts = got.tasks, got.episodes, got.rewards, got.parts
+        train_eps, train_rewards = got.select(got.train_groups, cfg.group_size)
+        adv = advantages(train_rewards, cfg.group_size, cfg.algorithm)
         batch = []
-        for e, a in zip(episodes, adv):
+        for e, a in zip(train_eps, adv):
             ids, mask = render_conversation(tokenizer, e.messages, cfg.max_length)
             if sum(mask):
                 first = mask.index(1)  # first trained token; logits before it are not needed
@@ -168,7 +243,7 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
                 lp = logprobs(policy, ids, first)
                 ratio = torch.exp(lp - (lp.detach() if lp_old is None else lp_old))
                 surrogate = torch.minimum(ratio * a, torch.clamp(
-                    ratio, 1 - cfg.clip_eps, 1 + cfg.clip_eps) * a)
+                    ratio, 1 - cfg.clip_eps, 1 + clip_high) * a)
                 kl = torch.exp(lp_ref - lp) - (lp_ref - lp) - 1  # k3 estimator, >= 0
                 loss = ((-surrogate + cfg.kl_coef * kl) * mask).sum() / n_tokens
                 loss.backward()
@@ -183,11 +258,12 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
                "kl": round(kl_sum / n_tokens, 6), "loss": round(loss_sum, 6),
                "searches": round(sum(e.searches for e in episodes) / len(episodes), 3),
                "noise_p": noise_p, "trained_tokens": int(n_tokens),
+               "groups": len(chosen), "groups_kept": len(got.kept),
                "seconds": round(time.perf_counter() - start, 1)}
         with open(metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
         log(f"step {row['step']}/{cfg.steps} reward {row['reward']:.3f} kl {row['kl']:.5f} "
-            f"searches {row['searches']:.2f}")
+            f"searches {row['searches']:.2f} groups {len(got.kept)}/{len(chosen)}")
     final = save_final(policy, tokenizer, os.path.join(cfg.output_dir, "final"))
     summary = {"steps": cfg.steps, "seconds": round(time.perf_counter() - start, 1),
                "final": final}

@@ -24,11 +24,20 @@ def test_unknown_keys_and_bad_types_are_errors(tmp_path):
 
 
 def test_shipped_configs_load_and_name_their_command():
+    """Every shipped stage config names its command on line 1 and loads into its dataclass
+    (unknown keys are errors, so a renamed field breaks this test)."""
+    from agents.traces import TracesConfig
     from ramp.cli import CONFIG_DIR
+    from training.eval import EvalConfig
+    from training.rl import RLConfig
+    from training.sft import SFTConfig
 
-    files = sorted(CONFIG_DIR.glob("data/*.yaml"))
-    assert files
-    for f in files:
-        assert f.read_text().startswith("# ramp ")
-        cfg = load_config(DataConfig, f)
-        assert cfg.spacy.model
+    schemas = {"data": DataConfig, "traces": TracesConfig, "sft": SFTConfig, "rl": RLConfig,
+               "eval": EvalConfig}
+    for stage, schema in schemas.items():
+        files = sorted(CONFIG_DIR.glob(f"{stage}/*.yaml"))
+        assert len(files) >= 2, stage  # default + demo
+        for f in files:
+            assert f.read_text().startswith(f"# ramp {stage} "), f
+            load_config(schema, f)
+    assert load_config(DataConfig, CONFIG_DIR / "data" / "demo.yaml").spacy.model

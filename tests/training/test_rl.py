@@ -5,7 +5,7 @@ import json
 import pytest
 
 from training.render import render_conversation
-from training.rl import RLConfig, advantages
+from training.rl import RLConfig, advantages, informative_groups
 
 
 def test_policy_loss_mask_on_a_real_rollout_batch(demo_data, tokenizer_smollm2):
@@ -47,6 +47,59 @@ def test_advantages():
     assert rpp[4] > 0  # normalised over the batch, not the group
     with pytest.raises(ValueError):
         advantages([1.0], 1, "ppo")
+
+
+def test_informative_groups_drop_equal_reward_groups():
+    assert informative_groups([0, 0, 0, 0, 1, 0, 0, 0, 0.5, 0.5, 0.5, 0.5], 4) == [1]
+    assert informative_groups([0.2, 0.2], 2) == [] and informative_groups([], 4) == []
+
+
+def test_collect_groups_dynamic_sampling_order_and_fallback():
+    """Selection logic with a scripted rollout (rewards per task name, no model): groups
+    with equal rewards are dropped and replaced by the next tasks, in order."""
+    from training.rl import Rollouts, collect_groups
+
+    script = {"a": [0, 0], "b": [1, 0], "c": [0, 0], "d": [0, 1], "e": [1, 1]}
+    tasks = list(script)
+    cursor = [0]
+
+    def draw(n):
+        cursor[0] += n
+        return tasks[cursor[0] - n: cursor[0]]
+
+    def rollout(picked, r):
+        return Rollouts(picked, [f"{t}{i}" for t in picked for i in range(2)],
+                        [x for t in picked for x in script[t]], {"x": [0.0] * 2 * len(picked)})
+
+    got = collect_groups(rollout, draw, 2, 2, rounds=3)
+    assert got.tasks == ["a", "b", "c", "d"]  # round 1: a b (b kept), round 2: c (dropped)...
+    assert got.kept == [1, 3] and got.train_groups == [1, 3]
+    assert got.select(got.train_groups, 2) == (["b0", "b1", "d0", "d1"], [1, 0, 0, 1])
+    assert len(got.parts["x"]) == 8
+    cursor[0] = 4  # only "e" (equal rewards) and wrap-around-free: one round, nothing kept
+    tasks.append("a")
+    got = collect_groups(rollout, draw, 1, 2, rounds=2)
+    assert got.tasks == ["e", "a"] and got.kept == [] and got.train_groups == [1]
+    cursor[0] = 0
+    plain = collect_groups(rollout, draw, 2, 2, rounds=0)  # no dynamic sampling
+    assert plain.tasks == ["a", "b"] and plain.train_groups == [0, 1] and plain.kept == []
+
+
+def test_dynamic_sampling_run_logs_groups(demo_data, tiny_model, tmp_path):
+    """DAPO options on a random tiny model over the real index: its rollouts earn no reward,
+    so each step samples max_sampling_rounds groups and keeps none."""
+    from training.rl import train
+
+    cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
+                   index=str(demo_data / "index"), output_dir=str(tmp_path / "rl"), steps=2,
+                   prompts_per_step=1, group_size=2, autocast_bf16=False,
+                   dynamic_sampling=True, max_sampling_rounds=3, clip_eps_high=0.28)
+    cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
+    train(cfg, log=lambda *_: None)
+    rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["reward"], r["groups"], r["groups_kept"]) for r in rows] == [
+        (1, 0.0, 3, 0), (2, 0.0, 3, 0)]
+    assert rows[1]["kl"] == 0.0  # no signal, no gradient: the policy is still the reference
 
 
 @pytest.mark.parametrize("index", ["bm25", "simulated"])
