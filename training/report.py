@@ -35,6 +35,7 @@ def collect(run: str) -> dict[str, Any]:
         "traces_llm": _json(j(run, "traces-llm", "stats.json")),
         "sft": _jsonl(j(run, "sft", "metrics.jsonl")),
         "rl": _jsonl(j(run, "rl", "metrics.jsonl")),
+        "rl_summary": _json(j(run, "rl", "summary.json")) or {},
         "eval_before": _json(j(run, "eval-before", "metrics.json")),
         "eval_after": _json(j(run, "eval", "metrics.json")),
     }
@@ -62,10 +63,12 @@ def table(r: dict[str, Any]) -> str:
         rows.append(("RL reward (first -> last step)",
                      f"{r['rl'][0]['reward']:.3f} -> {r['rl'][-1]['reward']:.3f} "
                      f"({r['rl'][-1]['step']} steps, KL {r['rl'][-1]['kl']:.4f})"))
-    for name, key in (("eval F1 before (SmolLM2)", "eval_before"),
-                      ("eval F1 after (SFT + RL)", "eval_after")):
+    for name, key in (("eval before (SmolLM2)", "eval_before"),
+                      ("eval after (SFT + RL)", "eval_after")):
         if r[key]:
-            parts = [f"{ds}: {m['f1']:.3f}" for ds, m in r[key]["datasets"].items()]
+            parts = [f"{ds}: F1 {m['f1']:.3f}, answered {100 * m['answered']:.0f} %, "
+                     f"{m['searches_per_question']:.2f} searches"
+                     for ds, m in r[key]["datasets"].items()]
             rows.append((name, ", ".join(parts)))
     width = max(len(k) for k, _ in rows) if rows else 10
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
@@ -114,7 +117,9 @@ def plots(r: dict[str, Any], out: str) -> list[str]:
             b.plot(steps, [x["reward"] for x in r["rl"]], marker="o", label="hybrid reward")
             for key in [k for k in r["rl"][0] if k.startswith("reward/")]:
                 b.plot(steps, [x[key] for x in r["rl"]], linestyle="--", label=key)
-            b.set(title="RL reward (GRPO)", xlabel="step", ylabel="reward")
+            algorithm = r.get("rl_summary", {}).get("algorithm", "grpo")
+            b.set(title=f"RL reward ({algorithm.upper().replace('_PP', '++')})", xlabel="step",
+                  ylabel="reward")
             b.legend(fontsize=8)
         fig.tight_layout()
         written.append(os.path.join(out, "training.png"))

@@ -265,8 +265,9 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
         log(f"step {row['step']}/{cfg.steps} reward {row['reward']:.3f} kl {row['kl']:.5f} "
             f"searches {row['searches']:.2f} groups {len(got.kept)}/{len(chosen)}")
     final = save_final(policy, tokenizer, os.path.join(cfg.output_dir, "final"))
-    summary = {"steps": cfg.steps, "seconds": round(time.perf_counter() - start, 1),
-               "final": final}
+    summary = {"steps": cfg.steps, "algorithm": cfg.algorithm,
+               "dynamic_sampling": cfg.dynamic_sampling,
+               "seconds": round(time.perf_counter() - start, 1), "final": final}
     with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
     return summary
