@@ -24,7 +24,7 @@ from agents.teacher.machine import TeacherConfig, TeacherMachine, ramp_prompt
 from agents.teacher.roles import RoleError, RuleJudge, RuleObserver, RulePlanner, RuleRewriter
 from ramp.curriculum import by_num_masks
 from ramp.metrics import exact_match, per_mask, token_f1, token_recall
-from ramp.records import TASK_SCHEMA, Task, task_from_row
+from ramp.records import Task, read_tasks
 from ramp.text import content_id
 from ramp.trace import TRACE_REJECT_SCHEMA, TRACE_SCHEMA, split_fills
 
@@ -55,19 +55,6 @@ class TracesConfig:
     retries: int = 2  # re-asks of a malformed LLM role output
     role_max_tokens: int = 256  # generation budget of one LLM role call
     shard_size: int = 64
-
-
-def read_tasks(path: str, split: str | None = None, limit: int | None = None) -> list[Task]:
-    files = sorted(glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True))
-    if not files:
-        raise FileNotFoundError(f"no task Parquet files under {path}")
-    rows = []
-    for f in files:
-        rows += pq.read_table(f, schema=TASK_SCHEMA).to_pylist()
-    tasks = sorted({r["id"]: task_from_row(r) for r in rows}.values(), key=lambda t: t.id)
-    if split:
-        tasks = [t for t in tasks if t.split == split]
-    return tasks[:limit] if limit is not None else tasks
 
 
 def teacher_name(cfg: TracesConfig) -> str:

@@ -50,12 +50,12 @@ def main() -> None:
     from agents.loop import AgentEpisode, AgentLoop, LoopConfig
     from agents.search import build_index, open_index
     from agents.teacher.machine import ramp_prompt
-    from agents.traces import read_tasks
     from pipelines.config import DataConfig
     from pipelines.data import run as run_data
     from ramp.cli import CONFIG_DIR
     from ramp.config import load_config
     from ramp.llm import Sampling
+    from ramp.records import read_tasks
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

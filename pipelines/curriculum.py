@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 from collections import defaultdict
@@ -11,21 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ramp.curriculum import stage_of
-from ramp.records import TASK_SCHEMA
-
-
-def read_tasks(tasks_dir: str) -> pa.Table:
-    files = sorted(glob.glob(os.path.join(tasks_dir, "*.parquet")))
-    if not files:
-        raise FileNotFoundError(f"no *.parquet files in {tasks_dir}")
-    return pa.concat_tables([pq.read_table(f, schema=TASK_SCHEMA) for f in files])
+from ramp.records import TASK_SCHEMA, read_task_rows
 
 
 def write_stages(tasks_dir: str, output: str, measure: str = "num_masks",
                  num_stages: int = 4) -> dict[str, dict[str, int]]:
     """Write ``output/stage-k/{split}.parquet`` (rows sorted by id) and ``counts.json``."""
-    table = read_tasks(tasks_dir)
-    rows = sorted(table.to_pylist(), key=lambda r: r["id"])
+    rows = read_task_rows(tasks_dir)
     groups: dict[tuple[int, str], list[dict]] = defaultdict(list)
     for row in rows:
         groups[(stage_of(row, measure), row["split"])].append(row)

@@ -7,10 +7,13 @@ schema exactly, so Parquet files never carry an inferred schema.
 from __future__ import annotations
 
 import dataclasses
+import glob
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,23 @@ def task_from_row(row: dict[str, Any]) -> Task:
         strategy=row["strategy"],
         split=row["split"],
     )
+
+
+def read_task_rows(path: str) -> list[dict[str, Any]]:
+    """Task rows from every ``*.parquet`` under ``path`` (a ``tasks/`` dir, a curriculum dir
+    or one stage of it), read with ``TASK_SCHEMA``, one row per id, sorted by id."""
+    files = sorted(glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True))
+    if not files:
+        raise FileNotFoundError(f"no task Parquet files under {path}")
+    rows = {r["id"]: r for f in files for r in pq.read_table(f, schema=TASK_SCHEMA).to_pylist()}
+    return [rows[k] for k in sorted(rows)]
+
+
+def read_tasks(path: str, split: str | None = None, limit: int | None = None) -> list[Task]:
+    """:func:`read_task_rows` as :class:`Task` records, optionally one split, the first
+    ``limit`` by id."""
+    tasks = [task_from_row(r) for r in read_task_rows(path) if not split or r["split"] == split]
+    return tasks[:limit] if limit is not None else tasks
 
 
 def to_table(records: list[Any], schema: pa.Schema) -> pa.Table:

@@ -23,6 +23,7 @@ from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.prompts import load
 from agents.teacher.machine import ramp_prompt
 from ramp.metrics import best_over_golds, exact_match, per_mask, token_f1, token_recall
+from ramp.records import read_tasks
 from ramp.trace import split_fills
 
 
@@ -71,8 +72,6 @@ def load_items(path: str, version: str = "v1", limit: int | None = None) -> list
         name = f"{os.path.basename(os.path.dirname(path.rstrip('/')))}/{name}"
     items: list[Item] = []
     if os.path.isdir(path):
-        from agents.traces import read_tasks
-
         tasks = read_tasks(path, "validation", limit)
         return [Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks)
                 for t in tasks]

@@ -31,6 +31,7 @@ from typing import Any
 from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
+from ramp.records import read_tasks
 from ramp.rewards import REWARDS, weighted
 from training.render import render_conversation
 from training.sft import save_final
@@ -149,7 +150,6 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     from agents.models import resolve
     from agents.search import open_index
     from agents.teacher.machine import ramp_prompt
-    from agents.traces import read_tasks
 
     if not (cfg.model and cfg.tasks and cfg.index and cfg.output_dir):
         raise ValueError("rl needs model=, tasks=, index= and output_dir=")

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from agents.teacher.machine import ramp_prompt
-from agents.traces import read_tasks
+from ramp.records import read_tasks
 
 VERL_SCHEMA = pa.schema([
     ("data_source", pa.string()),

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from agents.traces import TracesConfig, read_rejects, read_tasks, read_traces, run
+from agents.traces import TracesConfig, read_rejects, read_traces, run
 from ramp.cli import CONFIG_DIR
 from ramp.config import load_config
+from ramp.records import read_tasks
 from ramp.trace import parse_turn
 from tests.agents.test_llm import Faulty, faulty  # noqa: F401  (fixture)
 from tests.conftest import ROOT

@@ -14,7 +14,7 @@ def test_policy_loss_mask_on_a_real_rollout_batch(demo_data, tokenizer_smollm2):
     from agents.search import open_index
     from agents.teacher.machine import TeacherConfig, TeacherMachine
     from agents.teacher.roles import RuleJudge, RuleObserver, RulePlanner, RuleRewriter
-    from agents.traces import read_tasks
+    from ramp.records import read_tasks
 
     tasks = read_tasks(str(demo_data / "data" / "tasks"), "train", 4)
     machine = TeacherMachine(RulePlanner(), RuleRewriter(), RuleObserver(), RuleJudge(),
