@@ -42,20 +42,30 @@ def extract_answer(completion: Any) -> str | None:
     return found[-1].strip() if found else None
 
 
-def _column(columns: dict[str, Any], name: str, n: int, default: Any) -> list[Any]:
+def column(columns: dict[str, Any], name: str, n: int, default: Any) -> list[Any]:
+    """A dataset column passed to a reward (``default`` for every row when absent)."""
     values = columns.get(name)
     if values is None:
         return [default] * n
     return list(values)
 
 
-def _golds(value: Any) -> list[str]:
+def gold_list(value: Any) -> list[str]:
+    """The gold answers of one row as strings (a string is one answer)."""
     if isinstance(value, str):
         return [value]
     try:
         return [str(v) for v in value]
     except TypeError:
         return []
+
+
+def mask_count(value: Any) -> int:
+    """``num_masks`` of one row; anything that is not a count means 0 (a QA row)."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _balanced(text: str) -> bool:
@@ -68,7 +78,7 @@ def _balanced(text: str) -> bool:
 def format_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
     """1.0: balanced tags, exactly one answer, as many fills as masks; 0.5: an answer with
     a wrong fill count or unbalanced tags; 0.0: no answer."""
-    masks = _column(columns, "num_masks", len(completions), 0)
+    masks = column(columns, "num_masks", len(completions), 0)
     out = []
     for completion, n in zip(completions, masks):
         text = completion_text(completion)
@@ -77,10 +87,7 @@ def format_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns:
             out.append(0.0)
             continue
         ok = _balanced(text) and len(answers) == 1
-        try:
-            n = int(n or 0)
-        except (TypeError, ValueError):
-            n = 0
+        n = mask_count(n)
         if n > 0:
             ok = ok and len(split_fills(answers[-1], n)) == n
         out.append(1.0 if ok else 0.5)
@@ -89,16 +96,12 @@ def format_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns:
 
 def _answer_metric(fn: Callable[[str, str], float], name: str) -> Reward:
     def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
-        golds = _column(columns, "answers", len(completions), [])
-        masks = _column(columns, "num_masks", len(completions), 0)
+        golds = column(columns, "answers", len(completions), [])
+        masks = column(columns, "num_masks", len(completions), 0)
         out = []
         for completion, gold, n in zip(completions, golds, masks):
             answer = extract_answer(completion)
-            gold = _golds(gold)
-            try:
-                n = int(n or 0)
-            except (TypeError, ValueError):
-                n = 0
+            gold, n = gold_list(gold), mask_count(n)
             if answer is None or not gold:
                 out.append(0.0)
             elif n > 0:

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.llm import LLMConfig
 from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
@@ -60,6 +61,10 @@ class RLConfig:
     loop: LoopConfig = field(default_factory=lambda: LoopConfig(
         max_turns=3, topk=2, retries=0, max_tokens=64, temperature=1.0))
     simulated: SimulatedConfig = field(default_factory=SimulatedConfig)
+    # the model-based reward (``rewards: {judge: w}``): an LLM verdict; hf with model ""
+    # judges with the frozen reference model, otherwise any backend (e.g. a 72B on a server)
+    judge: LLMConfig = field(default_factory=LLMConfig)
+    judge_prompt_version: str = "v1"
     split: str = "train"
     seed: int = 0
     autocast_bf16: bool = True
@@ -153,6 +158,9 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
 
     if not (cfg.model and cfg.tasks and cfg.index and cfg.output_dir):
         raise ValueError("rl needs model=, tasks=, index= and output_dir=")
+    unknown = set(cfg.rewards) - set(REWARDS) - {"judge"}
+    if unknown:
+        raise ValueError(f"unknown rewards {sorted(unknown)}: {sorted(REWARDS)} or judge")
     torch.manual_seed(cfg.seed)
     os.makedirs(cfg.output_dir, exist_ok=True)
     path = resolve(cfg.model)
@@ -172,7 +180,16 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     tasks = sorted(read_tasks(cfg.tasks, cfg.split), key=lambda t: (t.num_masks, t.id))
     if not tasks:
         raise ValueError(f"no {cfg.split} tasks under {cfg.tasks}")
-    reward_fns = [(REWARDS[name], w) for name, w in cfg.rewards.items()]
+    named = dict(REWARDS)
+    if "judge" in cfg.rewards:
+        from agents.judge import judge_reward
+        from agents.llm import make_llm
+
+        judge_llm = (HFBackend(cfg.model, batch_size=8, autocast=cfg.autocast_bf16,
+                               hf_model=reference)
+                     if cfg.judge.backend == "hf" and not cfg.judge.model else make_llm(cfg.judge))
+        named["judge"] = judge_reward(judge_llm, cfg.judge_prompt_version)
+    reward_fns = [(named[name], w) for name, w in cfg.rewards.items()]
     total_reward = weighted(reward_fns)
     optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr,
                                   weight_decay=0.0)

