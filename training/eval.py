@@ -64,7 +64,9 @@ def _literal_list(value) -> list[str]:
     return [str(value)] if value else []
 
 
-def load_items(path: str, version: str = "v1", limit: int | None = None) -> list[Item]:
+def load_items(path: str, version: str = "v1", limit: int | None = None,
+               split: str = "validation") -> list[Item]:
+    """Questions of a QA file, or the ``split`` tasks of a RAMP task dir (per-mask golds)."""
     qa_prompt = load("agent_qa", version)
     name = os.path.basename(path.rstrip("/"))
     if name.split(".")[0] in ("questions", "train", "dev", "test", "tasks"):
@@ -72,7 +74,7 @@ def load_items(path: str, version: str = "v1", limit: int | None = None) -> list
         name = f"{os.path.basename(os.path.dirname(path.rstrip('/')))}/{name}"
     items: list[Item] = []
     if os.path.isdir(path):
-        tasks = read_tasks(path, "validation", limit)
+        tasks = read_tasks(path, split, limit)
         return [Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks)
                 for t in tasks]
     if path.endswith((".jsonl", ".jsonl.gz")):

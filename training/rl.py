@@ -32,8 +32,8 @@ from agents.llm import LLMConfig
 from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
-from ramp.records import read_tasks
 from ramp.rewards import REWARDS, weighted
+from training.eval import load_items
 from training.render import render_conversation
 from training.sft import save_final
 
@@ -41,6 +41,8 @@ from training.sft import save_final
 @dataclass
 class RLConfig:
     model: str = ""
+    # a RAMP task dir (stage I: curriculum order, ``split``) or a QA file that ``ramp eval``
+    # reads (stage II, MaskSearch's downstream RL: HotpotQA / MuSiQue JSON, FlashRAG JSONL)
     tasks: str = ""
     index: str = ""  # index dir, server URL, or "simulated" (ZeroSearch engine on the base model)
     output_dir: str = ""
@@ -66,6 +68,8 @@ class RLConfig:
     judge: LLMConfig = field(default_factory=LLMConfig)
     judge_prompt_version: str = "v1"
     split: str = "train"
+    prompt_version: str = "v1"
+    limit: int | None = None  # first N tasks / questions
     seed: int = 0
     autocast_bf16: bool = True
 
@@ -93,6 +97,12 @@ def advantages(rewards: list[float], group_size: int, algorithm: str) -> list[fl
     for i in range(0, len(rewards), group_size):
         out += norm(rewards[i : i + group_size])
     return out
+
+
+def stage(items) -> int:
+    """The step's curriculum stage: the hardest RAMP stage sampled (1-4), 0 for QA."""
+    return max((by_num_masks({"num_masks": t.num_masks}) for t in items if t.num_masks),
+               default=0)
 
 
 def informative_groups(rewards: list[float], group_size: int) -> list[int]:
@@ -154,7 +164,6 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     from agents.llm.hf import HFBackend
     from agents.models import resolve
     from agents.search import open_index
-    from agents.teacher.machine import ramp_prompt
 
     if not (cfg.model and cfg.tasks and cfg.index and cfg.output_dir):
         raise ValueError("rl needs model=, tasks=, index= and output_dir=")
@@ -177,9 +186,11 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
         retriever = SimulatedSearchEngine(engine, cfg.simulated)
     else:
         retriever = open_index(cfg.index)
-    tasks = sorted(read_tasks(cfg.tasks, cfg.split), key=lambda t: (t.num_masks, t.id))
+    # curriculum order: fewer masks first (QA questions have 0 masks: file order kept)
+    tasks = sorted(load_items(cfg.tasks, cfg.prompt_version, cfg.limit, cfg.split),
+                   key=lambda t: t.num_masks)
     if not tasks:
-        raise ValueError(f"no {cfg.split} tasks under {cfg.tasks}")
+        raise ValueError(f"no {cfg.split} tasks or questions in {cfg.tasks}")
     named = dict(REWARDS)
     if "judge" in cfg.rewards:
         from agents.judge import judge_reward
@@ -207,12 +218,12 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     def rollout(chosen, r: int, step: int) -> Rollouts:  # round r of step
         seed = cfg.seed + 1000 * step + 100 * r
         episodes = [AgentEpisode(id=f"{t.id}#{g}", messages=[{"role": "user",
-                                                             "content": ramp_prompt(t)}])
+                                                             "content": t.prompt}])
                     for t in chosen for g in range(cfg.group_size)]
         AgentLoop(backend, retriever, cfg.loop).run(episodes, seed=seed)
         group_tasks = [t for t in chosen for _ in range(cfg.group_size)]
         completions = [e.messages[1:] for e in episodes]
-        columns = {"answers": [list(t.answers) for t in group_tasks],
+        columns = {"answers": [list(t.golds) for t in group_tasks],
                    "num_masks": [t.num_masks for t in group_tasks]}
         rewards = total_reward([e.messages[0]["content"] for e in episodes], completions,
                                **columns)
@@ -268,8 +279,7 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
                 loss_sum += float(loss.detach())
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
             optimizer.step()
-        row = {"step": step + 1, "stage": max(by_num_masks({"num_masks": t.num_masks})
-                                              for t in chosen),
+        row = {"step": step + 1, "stage": stage(chosen),
                "reward": round(sum(rewards) / len(rewards), 4),
                **{f"reward/{k}": round(sum(v) / len(v), 4) for k, v in parts.items()},
                "kl": round(kl_sum / n_tokens, 6), "loss": round(loss_sum, 6),

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tests.conftest import SHARED, requires_shared
 from training.render import render_conversation
 from training.rl import RLConfig, advantages, informative_groups
 
@@ -168,3 +169,20 @@ def test_rl_with_the_judge_reward_and_unknown_rewards(demo_data, tiny_model, tmp
     cfg.rewards = {"format": 1.0, "vibes": 1.0}
     with pytest.raises(ValueError, match="unknown rewards"):
         train(cfg, log=lambda *_: None)
+
+
+@requires_shared
+def test_stage_two_rl_on_downstream_qa(demo_data, tiny_model, tmp_path):
+    """MaskSearch's stage II: the same RL on a QA file (real HotpotQA questions), scored
+    against the answer, stage logged as 0."""
+    from training.rl import train
+
+    questions = SHARED / "qa" / "hotpotqa_train100" / "questions.json.gz"
+    cfg = RLConfig(model=str(tiny_model), tasks=str(questions), index=str(demo_data / "index"),
+                   output_dir=str(tmp_path / "rl"), steps=2, prompts_per_step=1, group_size=2,
+                   autocast_bf16=False, limit=5, rewards={"format": 0.5, "answer_f1": 0.5})
+    cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
+    train(cfg, log=lambda *_: None)
+    rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["stage"]) for r in rows] == [(1, 0), (2, 0)]
+    assert all("reward/answer_f1" in r for r in rows)
