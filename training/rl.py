@@ -119,7 +119,7 @@ class Rollouts:
     episodes: list = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
     parts: dict[str, list[float]] = field(default_factory=dict)
-    kept: list[int] = field(default_factory=list)  # groups with signal (dynamic sampling)
+    kept: list[int] = field(default_factory=list)  # groups with signal (rewards not all equal)
     train_groups: list[int] = field(default_factory=list)  # groups the update uses
 
     def add(self, other: Rollouts) -> int:
@@ -137,7 +137,8 @@ class Rollouts:
 
 
 def collect_groups(rollout, draw, want: int, group_size: int, rounds: int) -> Rollouts:
-    """One step's rollouts. ``rounds == 0``: one round of ``want`` tasks, all trained on.
+    """One step's rollouts; ``kept`` lists the groups with signal in every mode.
+    ``rounds == 0``: one round of ``want`` tasks, all trained on.
     ``rounds >= 1`` (DAPO dynamic sampling): sample ``want`` tasks, keep the groups whose
     rewards differ, draw more tasks for the missing groups, at most ``rounds`` rounds; if
     no group carries signal, the last round is trained on (only its KL term moves)."""
@@ -147,10 +148,10 @@ def collect_groups(rollout, draw, want: int, group_size: int, rounds: int) -> Ro
         got = rollout(draw(want - len(out.kept)), r)
         base = out.add(got)
         last = [base + g for g in range(len(got.tasks))]
+        out.kept += [base + g for g in informative_groups(got.rewards, group_size)]
         if rounds == 0:
             out.train_groups = last
             return out
-        out.kept += [base + g for g in informative_groups(got.rewards, group_size)]
         if len(out.kept) >= want:
             break
     out.train_groups = out.kept or last
@@ -285,12 +286,13 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
                "kl": round(kl_sum / n_tokens, 6), "loss": round(loss_sum, 6),
                "searches": round(sum(e.searches for e in episodes) / len(episodes), 3),
                "noise_p": noise_p, "trained_tokens": int(n_tokens),
-               "groups": len(chosen), "groups_kept": len(got.kept),
+               "groups": len(chosen), "groups_signal": len(got.kept),
+               "groups_trained": len(got.train_groups),
                "seconds": round(time.perf_counter() - start, 1)}
         with open(metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
         log(f"step {row['step']}/{cfg.steps} reward {row['reward']:.3f} kl {row['kl']:.5f} "
-            f"searches {row['searches']:.2f} groups {len(got.kept)}/{len(chosen)}")
+            f"searches {row['searches']:.2f} groups with signal {len(got.kept)}/{len(chosen)}")
     final = save_final(policy, tokenizer, os.path.join(cfg.output_dir, "final"))
     summary = {"steps": cfg.steps, "algorithm": cfg.algorithm,
                "dynamic_sampling": cfg.dynamic_sampling,

@@ -83,7 +83,7 @@ def test_collect_groups_dynamic_sampling_order_and_fallback():
     assert got.tasks == ["e", "a"] and got.kept == [] and got.train_groups == [1]
     cursor[0] = 0
     plain = collect_groups(rollout, draw, 2, 2, rounds=0)  # no dynamic sampling
-    assert plain.tasks == ["a", "b"] and plain.train_groups == [0, 1] and plain.kept == []
+    assert plain.tasks == ["a", "b"] and plain.train_groups == [0, 1] and plain.kept == [1]
 
 
 def test_dynamic_sampling_run_logs_groups(demo_data, tiny_model, tmp_path):
@@ -98,8 +98,8 @@ def test_dynamic_sampling_run_logs_groups(demo_data, tiny_model, tmp_path):
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
     train(cfg, log=lambda *_: None)
     rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
-    assert [(r["step"], r["reward"], r["groups"], r["groups_kept"]) for r in rows] == [
-        (1, 0.0, 3, 0), (2, 0.0, 3, 0)]
+    assert [(r["step"], r["reward"], r["groups"], r["groups_signal"], r["groups_trained"])
+            for r in rows] == [(1, 0.0, 3, 0, 1), (2, 0.0, 3, 0, 1)]
     assert rows[1]["kl"] == 0.0  # no signal, no gradient: the policy is still the reference
 
 
