@@ -1,11 +1,13 @@
-"""MediaWiki markup to plain text: no templates, tables, refs, files or categories."""
+"""MediaWiki markup to plain text: no tables, refs, files or categories; templates are
+dropped except the inline ones that carry prose (``{{lang}}``, ``{{convert}}``, dates, ...,
+see ``INLINE``), which are rendered to the text Wikipedia shows."""
 
 from __future__ import annotations
 
 import re
 
 import mwparserfromhell
-from mwparserfromhell.nodes import ExternalLink, HTMLEntity, Tag, Text, Wikilink
+from mwparserfromhell.nodes import ExternalLink, HTMLEntity, Tag, Template, Text, Wikilink
 from mwparserfromhell.wikicode import Wikicode
 
 # Sections after which an article is only lists of links and citations.
@@ -24,8 +26,81 @@ _LEFTOVER = re.compile(r"\{\{.*?\}\}|\[\[|\]\]|\{\||\|\}|<ref[^>]*/>|<ref.*?</re
                        re.DOTALL)
 _EMPTY_PARENS = re.compile(r"\s?\(\s*[,;:]?\s*\)")
 _PAREN_LEAD = re.compile(r"\(\s*[,;]\s*")
+_PAREN_TAIL = re.compile(r"\s*[,;]\s*\)")  # "(Akhilleus, )" after a dropped template
+_SPACE_PUNCT = re.compile(r"(?<=\S)[ \t]+(?=[,;)])")  # "Ἀριστοτέλης , ..." -> "Ἀριστοτέλης, ..."
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _TABLE_LINE = re.compile(r"^\s*(\{\||\|\}|\|-|\||!)")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_RANGE = {"-": "–", "–": "–", "to": "to", "and": "and", "or": "or", "x": "×", "by": "by",
+          "+": "+", "&": "and", "to(-)": "to"}
+
+
+def _args(t: Template) -> list[str]:
+    """Positional parameters, rendered (they may hold links and nested templates)."""
+    return [_render(p.value).strip() for p in t.params if not p.showkey]
+
+
+def _date(t: Template) -> str:
+    """{{birth date|1815|12|10}} -> 10 December 1815; with mf=yes -> December 10, 1815."""
+    nums = [a for a in _args(t) if a.isdigit()][:3]
+    if not nums:
+        return ""
+    y, rest = nums[0], [int(n) for n in nums[1:]]
+    if rest and 1 <= rest[0] <= 12:
+        month = _MONTHS[rest[0] - 1]
+        if len(rest) < 2:
+            return f"{month} {y}"
+        mf = t.has("mf") and str(t.get("mf").value).strip().lower() in ("y", "yes")
+        return f"{month} {rest[1]}, {y}" if mf else f"{rest[1]} {month} {y}"
+    return y
+
+
+def _convert(t: Template) -> str:
+    """{{convert|5|km|mi}} -> 5 km; {{convert|5|to|10|km}} -> 5 to 10 km."""
+    a = _args(t)
+    if len(a) >= 4 and a[1] in _RANGE:
+        return f"{a[0]} {_RANGE[a[1]]} {a[2]} {a[3]}"
+    return " ".join(a[:2])
+
+
+def _arg(i: int, fmt: str = "{}"):
+    def render(t: Template) -> str:
+        a = _args(t)
+        return fmt.format(a[i]) if len(a) > i and a[i] else ""
+    return render
+
+
+def _last(t: Template) -> str:
+    a = _args(t)
+    return a[-1] if a else ""
+
+
+# Inline templates whose text is prose, by lower-case name; every other template is dropped.
+INLINE = {
+    "lang": _arg(1), "langx": _arg(1), "transl": _last, "transliteration": _last,
+    "nowrap": _arg(0), "nobr": _arg(0), "small": _arg(0), "smaller": _arg(0), "big": _arg(0),
+    "em": _arg(0), "strong": _arg(0), "abbr": _arg(0), "math": _arg(0), "mvar": _arg(0),
+    "convert": _convert, "cvt": _convert, "val": _arg(0), "as of": _arg(0, "As of {}"),
+    "circa": _arg(0, "c. {}"), "c.": _arg(0, "c. {}"), "us$": _arg(0, "US${}"),
+    "frac": lambda t: "/".join(_args(t)[:2]) if len(_args(t)) > 1 else "".join(_args(t)),
+    "birth date": _date, "birth date and age": _date, "death date": _date,
+    "death date and age": _date, "start date": _date, "end date": _date,
+    "start date and age": _date, "date": _arg(0),
+    "oldstyledate": lambda t: ", ".join(_args(t)[:2]),
+    "ndash": lambda t: "–", "mdash": lambda t: "—", "snd": lambda t: " – ",
+    "spaced ndash": lambda t: " – ", "'": lambda t: "'",
+}
+
+
+def _template(t: Template) -> str:
+    name = str(t.name).strip().lower().replace("_", " ")
+    if name.startswith("lang-"):  # {{lang-fr|Paris}}
+        return _arg(0)(t)
+    render = INLINE.get(name)
+    return render(t) if render else ""
 
 
 def _render(code: Wikicode) -> str:
@@ -52,7 +127,9 @@ def _render(code: Wikicode) -> str:
                 out.append(" ")
             elif node.contents is not None and not node.self_closing:
                 out.append(_render(node.contents))
-        # Template, Comment, Heading, Argument: not prose, dropped.
+        elif isinstance(node, Template):
+            out.append(_template(node))
+        # Comment, Heading, Argument: not prose, dropped.
     return "".join(out)
 
 
@@ -67,7 +144,8 @@ def wikitext_to_text(wikitext: str) -> str:
     for line in text.splitlines():
         if _TABLE_LINE.match(line):
             continue
-        line = _PAREN_LEAD.sub("(", _EMPTY_PARENS.sub("", line))
+        line = _PAREN_LEAD.sub("(", _EMPTY_PARENS.sub("", _PAREN_TAIL.sub(")", line)))
+        line = _SPACE_PUNCT.sub("", line)
         line = _SPACES.sub(" ", line).strip()
         if line:
             lines.append(line)

@@ -31,8 +31,33 @@ She worked with [[Charles Babbage]] on the [[Analytical Engine#Design|engine]].<
 
 def test_empty_parentheses_left_by_templates_are_dropped():
     assert wikitext_to_text("Paris ({{IPA|paʁi}}) is a city.") == "Paris is a city."
-    assert wikitext_to_text("Rome ({{lang|it|Roma}}; founded 753 BC) is old.") == \
+    assert wikitext_to_text("Rome ({{IPAc-en|r|oʊ|m}}; founded 753 BC) is old.") == \
         "Rome (founded 753 BC) is old."
+    assert wikitext_to_text("Achilles ({{lang|grc|Ἀχιλλεύς}}, Akhilleus, {{IPA|x}}) was") == \
+        "Achilles (Ἀχιλλεύς, Akhilleus) was"
+    assert wikitext_to_text("Aristotle ({{lang|grc|Ἀριστοτέλης}} {{IPA|x}}, Aristotélēs)") == \
+        "Aristotle (Ἀριστοτέλης, Aristotélēs)"
+
+
+def test_inline_templates_keep_their_prose():
+    """Templates Wikipedia renders as words inside a sentence keep them (dates and
+    quantities are salient spans); the rest (infoboxes, citations, IPA) are dropped."""
+    cases = {
+        "Rome ({{lang|it|Roma}}) and {{lang-fr|Paris}}.": "Rome (Roma) and Paris.",
+        "({{langx|grc|ἀξίωμα}})": "(ἀξίωμα)",
+        "born {{birth date and age|1950|5|3|df=y}} in": "born 3 May 1950 in",
+        "({{birth date|1815|12|10}} – {{death date|1852}})": "(10 December 1815 – 1852)",
+        "born {{birth date|mf=yes|1905|02|02}}": "born February 2, 1905",
+        "({{OldStyleDate|February 2|1905|January 20}}&nbsp;– March 6, 1982)":
+            "(February 2, 1905 – March 6, 1982)",
+        "It is {{convert|5|km|mi}} long.": "It is 5 km long.",
+        "From {{convert|5|to|10|km|abbr=on}}.": "From 5 to 10 km.",
+        "{{As of|2020}}, the town had {{val|1234}} people.": "As of 2020, the town had 1234 people.",
+        "Built {{circa|1850}}, a {{frac|1|2}} share{{snd}}sold.": "Built c. 1850, a 1/2 share – sold.",
+        "{{nowrap|[[Isaac Newton|Newton]]'s}} laws{{sfn|Smith|2001|p=3}}.": "Newton's laws.",
+    }
+    for src, want in cases.items():
+        assert wikitext_to_text(src) == want, src
 
 
 def test_html_entities_and_magic_words():
