@@ -126,6 +126,12 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
 
     if not (cfg.model and cfg.traces and cfg.output_dir):
         raise ValueError("sft needs model=, traces= and output_dir=")
+    if cfg.tensorboard:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise ValueError("tensorboard: true needs the tensorboard package "
+                             "(pip install -e '.[tb]')") from None
     torch.manual_seed(cfg.seed)
     os.makedirs(cfg.output_dir, exist_ok=True)
     resume = _latest_checkpoint(cfg.output_dir)
@@ -181,8 +187,6 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
         f.writelines(kept)
     writer = None
     if cfg.tensorboard:
-        from torch.utils.tensorboard import SummaryWriter
-
         writer = SummaryWriter(os.path.join(cfg.output_dir, "tensorboard"))
     pad = tokenizer.pad_token_id
     stats = {"tokens": 0, "trainable_tokens": 0, "padding_tokens": 0}

@@ -74,3 +74,13 @@ def test_lora_run_writes_a_merged_checkpoint(tiny_model, traces, tmp_path):
 
     model = AutoModelForCausalLM.from_pretrained(summary["final"])
     assert not any("lora" in n for n, _ in model.named_parameters())
+
+
+def test_tensorboard_without_the_package_is_one_clear_error(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if not installed
+    cfg = SFTConfig(model="m", traces=str(tmp_path), output_dir=str(tmp_path / "o"),
+                    tensorboard=True)
+    with pytest.raises(ValueError, match=r"pip install -e '\.\[tb\]'"):
+        train(cfg, log=lambda *_: None)
