@@ -38,6 +38,8 @@ class EvalConfig:
     loop: LoopConfig = field(default_factory=LoopConfig)
     prompt_version: str = "v1"
     batch_size: int = 32  # episodes stepped together
+    # LLM-as-judge accuracy (a `judge` column): backend "" = off; hf / vllm / openai as for llm
+    judge: LLMConfig = field(default_factory=lambda: LLMConfig(backend=""))
 
 
 @dataclass
@@ -110,7 +112,8 @@ def score(item: Item, answer: str | None) -> dict[str, float]:
 PREDICTION_SCHEMA = pa.schema([
     ("id", pa.string()), ("dataset", pa.string()), ("prediction", pa.string()),
     ("golds", pa.list_(pa.string())), ("em", pa.float64()), ("f1", pa.float64()),
-    ("recall", pa.float64()), ("searches", pa.int32()), ("turns", pa.int32()),
+    ("recall", pa.float64()), ("judge", pa.float64()), ("searches", pa.int32()),
+    ("turns", pa.int32()),
     ("status", pa.string()), ("error", pa.string()),
     ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
 ])
@@ -123,6 +126,11 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
         raise ValueError("eval needs --data and --output")
     llm = llm or make_llm(LLMConfig(**{**cfg.llm.__dict__, "model": cfg.model or cfg.llm.model}))
     retriever = retriever or open_index(cfg.index)
+    judge = None
+    if cfg.judge.backend:
+        from agents.judge import judge_reward
+
+        judge = judge_reward(make_llm(cfg.judge))
     rows, metrics = [], {}
     for path in cfg.data:
         items = load_items(path, cfg.prompt_version, cfg.limit)
@@ -135,9 +143,14 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
             AgentLoop(llm, retriever, cfg.loop).run(episodes, seed=i)
             results += list(zip(chunk, episodes))
         seconds = time.perf_counter() - start
+        verdicts: list[float | None] = [None] * len(results)
+        if judge is not None and results:
+            verdicts = judge([""] * len(results), [ep.messages[1:] for _, ep in results],
+                             answers=[it.golds for it, _ in results],
+                             num_masks=[it.num_masks for it, _ in results])
         per = []
-        for it, ep in results:
-            s = score(it, ep.answer)
+        for (it, ep), verdict in zip(results, verdicts):
+            s = {**score(it, ep.answer), "judge": verdict}
             per.append(s)
             rows.append({"id": it.id, "dataset": it.dataset, "prediction": ep.answer or "",
                          "golds": it.golds, **s, "searches": ep.searches,
@@ -150,6 +163,7 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
             **{m: round(sum(p[m] for p in per) / n, 4) for m in ("em", "f1", "recall")},
             "searches_per_question": round(sum(ep.searches for _, ep in results) / n, 3),
             "answered": round(sum(ep.state == "done" for _, ep in results) / n, 4),
+            **({"judge": round(sum(p["judge"] for p in per) / n, 4)} if judge else {}),
             "seconds": round(seconds, 1),
         }
         log(f"{dataset}: {metrics[dataset]}")
@@ -163,9 +177,12 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
 
 
 def format_table(result: dict[str, Any]) -> str:
+    judged = any("judge" in m for m in result["datasets"].values())
     lines = [f"model: {result['model']}",
-             f"{'dataset':<28} {'n':>4} {'EM':>6} {'F1':>6} {'recall':>7} {'searches':>9} {'answered':>9}"]
+             f"{'dataset':<28} {'n':>4} {'EM':>6} {'F1':>6} {'recall':>7} {'searches':>9} "
+             f"{'answered':>9}" + (f" {'judge':>6}" if judged else "")]
     for name, m in result["datasets"].items():
         lines.append(f"{name:<28} {m['questions']:>4} {m['em']:>6.3f} {m['f1']:>6.3f} "
-                     f"{m['recall']:>7.3f} {m['searches_per_question']:>9.2f} {m['answered']:>9.2f}")
+                     f"{m['recall']:>7.3f} {m['searches_per_question']:>9.2f} {m['answered']:>9.2f}"
+                     + (f" {m.get('judge', float('nan')):>6.3f}" if judged else ""))
     return "\n".join(lines)

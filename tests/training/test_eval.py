@@ -66,3 +66,35 @@ def test_shared_qa_sets_load(shared):
     assert len(load_items(str(qa / "musique_train100" / "questions.json.gz"))) == 100
     assert len(load_items(str(qa / "nq_open_oracle" / "nq-open-oracle.jsonl.gz"))) == 2655
     assert len(load_items(str(qa / "flashrag_samples" / "nq_test.jsonl.gz"))) == 1000
+
+
+def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
+    """Policy and judge are real HTTP servers on loopback; the policy is a stand-in that
+    always answers "Lisbon" (a 135M model rarely answers at all), the judge is the strict
+    rule server of tests/agents/test_judge.py."""
+    from agents.llm import LLMConfig
+    from tests.agents.loopback import JSONHandler, serve
+    from tests.agents.test_judge import JudgeServer
+
+    class Lisbon(JSONHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self._send(200, json.dumps({"choices": [{"message": {
+                "role": "assistant", "content": "<think>sure</think><answer>Lisbon</answer>"}}]}))
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("".join(json.dumps({"id": f"q{i}", "question": q, "golden_answers": a}) + "\n"
+                          for i, (q, a) in enumerate([("Capital of Portugal?", ["lisbon"]),
+                                                      ("Who directed 2001?", ["Kubrick"])])))
+    with serve(Lisbon) as policy_url, serve(JudgeServer) as judge_url:
+        cfg = EvalConfig(data=[str(qa)], index=str(demo_data / "index"), model="policy",
+                         output=str(tmp_path / "out"),
+                         llm=LLMConfig(backend="openai", base_url=policy_url, timeout=5),
+                         judge=LLMConfig(backend="openai", base_url=judge_url, model="j",
+                                         timeout=5))
+        result = evaluate(cfg, log=lambda *_: None)
+    m = result["datasets"]["qa.jsonl"]
+    assert (m["em"], m["judge"], m["answered"]) == (0.5, 0.5, 1.0)
+    rows = pq.read_table(tmp_path / "out" / "predictions.parquet").to_pylist()
+    assert [r["judge"] for r in rows] == [1.0, 0.0]
+    assert format_table(result).splitlines()[1].split()[-1] == "judge"
