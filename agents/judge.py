@@ -19,8 +19,10 @@ from ramp.rewards import Reward, column, extract_answer, gold_list, mask_count
 from ramp.trace import split_fills
 
 
-def judge_reward(llm: LLM, version: str = "v1", retries: int = 1,
-                 max_tokens: int = 64) -> Reward:
+def judge_reward(llm: LLM, version: str = "v1", retries: int = 1, max_tokens: int = 64,
+                 on_error: float | None = 0.0) -> Reward:
+    """``on_error``: the score of a row the judge could not judge (0.0 for a reward; eval
+    passes None to count those rows apart)."""
     roles = LLMRoles(llm, version=version, retries=retries, max_tokens=max_tokens)
 
     def judge(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
@@ -37,9 +39,12 @@ def judge_reward(llm: LLM, version: str = "v1", retries: int = 1,
             else:  # QA: one pair; the prompt renders it as  correct "a" or "b"
                 items.append(([answer], [" or ".join(f'"{g}"' for g in gold).strip('"')]))
             where.append(i)
-        out = [0.0] * n
+        out: list[float | None] = [0.0] * n
         for i, verdict in zip(where, roles.judge(items) if items else []):
-            out[i] = 1.0 if verdict == "correct" else 0.0
+            if verdict in ("correct", "incorrect"):
+                out[i] = 1.0 if verdict == "correct" else 0.0
+            else:  # RoleError: the judge erred or never wrote a verdict
+                out[i] = on_error
         return out
 
     judge.__name__ = judge.__qualname__ = "judge"

@@ -5,6 +5,10 @@
 Both sides load the model and run the same components (NER only, the default
 config); the pipeline side also reads, masks, leak-filters and writes Parquet.
 Ratios, not absolute numbers, are the result: they cancel out the machine.
+
+Each pipeline mode also runs on ``--small`` passages: the difference between the two runs
+is the time of the extra passages without fixed costs (worker start, spaCy load per
+worker), which is what more data costs; the marginal ratios compare that.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ def pipeline(path: Path, workers: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--passages", type=int, default=2000)
+    parser.add_argument("--small", type=int, default=50)
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -80,12 +85,15 @@ def main() -> None:
 
     cfg = load_config(DataConfig, CONFIG_DIR / "data" / "default.yaml")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "passages.jsonl"
+        path, small = Path(tmp) / "passages.jsonl", Path(tmp) / "small.jsonl"
         texts = make_input(args.passages, path)
+        make_input(args.small, small)
         n = len(texts)
         bare = bare_spacy(texts, cfg)
         one = pipeline(path, 1)
         two = pipeline(path, 2)
+        one_small = pipeline(small, 1)
+        two_small = pipeline(small, 2)
     rows = [
         ("bare spaCy nlp.pipe (1 process)", bare),
         ("ramp data, 1 worker", one),
@@ -96,6 +104,10 @@ def main() -> None:
         print(f"  {name:<34} {sec:7.2f} s  {n / sec:8.1f} passages/s")
     print(f"  ratio 1 worker / bare            {bare / one:7.2f}   (goal >= 0.85)")
     print(f"  ratio 2 workers / 1 worker       {one / two:7.2f}   (goal >= 1.7)")
+    print(f"  fixed cost ({args.small} passages): 1 worker {one_small:.2f} s, "
+          f"2 workers {two_small:.2f} s")
+    print(f"  marginal ratio 2 / 1 worker      {(one - one_small) / (two - two_small):7.2f}   "
+          f"(time of the other {n - args.small} passages)")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ class EvalConfig:
     batch_size: int = 32  # episodes stepped together
     # LLM-as-judge accuracy (a `judge` column): backend "" = off; hf / vllm / openai as for llm
     judge: LLMConfig = field(default_factory=lambda: LLMConfig(backend=""))
+    judge_prompt_version: str = "v1"
 
 
 @dataclass
@@ -130,7 +131,7 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
     if cfg.judge.backend:
         from agents.judge import judge_reward
 
-        judge = judge_reward(make_llm(cfg.judge))
+        judge = judge_reward(make_llm(cfg.judge), cfg.judge_prompt_version, on_error=None)
     rows, metrics = [], {}
     for path in cfg.data:
         items = load_items(path, cfg.prompt_version, cfg.limit)
@@ -163,7 +164,7 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
             **{m: round(sum(p[m] for p in per) / n, 4) for m in ("em", "f1", "recall")},
             "searches_per_question": round(sum(ep.searches for _, ep in results) / n, 3),
             "answered": round(sum(ep.state == "done" for _, ep in results) / n, 4),
-            **({"judge": round(sum(p["judge"] for p in per) / n, 4)} if judge else {}),
+            **(_judge_metrics([p["judge"] for p in per]) if judge else {}),
             "seconds": round(seconds, 1),
         }
         log(f"{dataset}: {metrics[dataset]}")
@@ -176,13 +177,21 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
     return result
 
 
+def _judge_metrics(verdicts: list[float | None]) -> dict[str, Any]:
+    """Judge accuracy over the rows the judge could judge, and how many it could not."""
+    judged = [v for v in verdicts if v is not None]
+    return {"judge": round(sum(judged) / len(judged), 4) if judged else None,
+            "judge_errors": len(verdicts) - len(judged)}
+
+
 def format_table(result: dict[str, Any]) -> str:
     judged = any("judge" in m for m in result["datasets"].values())
     lines = [f"model: {result['model']}",
              f"{'dataset':<28} {'n':>4} {'EM':>6} {'F1':>6} {'recall':>7} {'searches':>9} "
              f"{'answered':>9}" + (f" {'judge':>6}" if judged else "")]
     for name, m in result["datasets"].items():
+        j = m.get("judge")
         lines.append(f"{name:<28} {m['questions']:>4} {m['em']:>6.3f} {m['f1']:>6.3f} "
                      f"{m['recall']:>7.3f} {m['searches_per_question']:>9.2f} {m['answered']:>9.2f}"
-                     + (f" {m.get('judge', float('nan')):>6.3f}" if judged else ""))
+                     + (f" {float('nan') if j is None else j:>6.3f}" if judged else ""))
     return "\n".join(lines)

@@ -12,9 +12,10 @@ traces and eval. Per step:
    and more tasks are sampled, up to ``max_sampling_rounds`` rounds;
 2. rewards: a weighted list of :mod:`ramp.rewards` functions;
 3. advantages: GRPO (normalised within each group) or REINFORCE++ (over the batch);
-4. loss per trainable token: clipped policy ratio (``clip_eps``; DAPO's ``clip_eps_high``)
-   x advantage + ``kl_coef`` x KL(k3) to the frozen reference model, averaged over all
-   trainable tokens of the batch (token-level, as in DAPO).
+4. loss per trainable token: clipped policy ratio (``clip_eps``; DAPO's ``clip_eps_high``;
+   the ratio moves from 1 only with ``ppo_epochs > 1``) x advantage + ``kl_coef`` x KL(k3)
+   to the frozen reference model, averaged over all trainable tokens of the batch
+   (token-level, as in DAPO).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from agents.llm import LLMConfig
 from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
-from ramp.rewards import REWARDS, weighted
+from ramp.rewards import REWARDS
 from training.eval import load_items
 from training.render import render_conversation
 from training.sft import save_final
@@ -77,8 +78,12 @@ class RLConfig:
 def _token_logprobs(model, ids, start: int, torch):
     """Log-probabilities of tokens ``ids[start:]`` (logits only from position ``start - 1``:
     the prompt before the first trained token needs no vocabulary projection)."""
+    if not 1 <= start < ids.shape[1]:
+        raise ValueError(f"first trained token {start} outside 1..{ids.shape[1] - 1}")
     keep = ids.shape[1] - start + 1
     logits = model(input_ids=ids, logits_to_keep=keep).logits[:, :-1].float()
+    if logits.shape[1] != ids.shape[1] - start:  # a model that ignores logits_to_keep
+        raise RuntimeError(f"expected {ids.shape[1] - start} logits, got {logits.shape[1]}")
     return torch.log_softmax(logits, -1).gather(-1, ids[:, start:, None]).squeeze(-1)
 
 
@@ -168,6 +173,11 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
 
     if not (cfg.model and cfg.tasks and cfg.index and cfg.output_dir):
         raise ValueError("rl needs model=, tasks=, index= and output_dir=")
+    if cfg.dynamic_sampling and cfg.algorithm != "grpo":
+        raise ValueError("dynamic_sampling filters groups of equal rewards, which carry no "
+                         "advantage only under grpo (reinforce_pp normalises over the batch)")
+    if cfg.dynamic_sampling and not 1 <= cfg.max_sampling_rounds <= 10:
+        raise ValueError("max_sampling_rounds must be 1..10")
     unknown = set(cfg.rewards) - set(REWARDS) - {"judge"}
     if unknown:
         raise ValueError(f"unknown rewards {sorted(unknown)}: {sorted(REWARDS)} or judge")
@@ -202,7 +212,6 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
                      if cfg.judge.backend == "hf" and not cfg.judge.model else make_llm(cfg.judge))
         named["judge"] = judge_reward(judge_llm, cfg.judge_prompt_version)
     reward_fns = [(named[name], w) for name, w in cfg.rewards.items()]
-    total_reward = weighted(reward_fns)
     optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr,
                                   weight_decay=0.0)
     metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
@@ -226,10 +235,12 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
         completions = [e.messages[1:] for e in episodes]
         columns = {"answers": [list(t.golds) for t in group_tasks],
                    "num_masks": [t.num_masks for t in group_tasks]}
-        rewards = total_reward([e.messages[0]["content"] for e in episodes], completions,
-                               **columns)
-        parts = {name: fn([""] * len(episodes), completions, **columns)
+        prompts = [e.messages[0]["content"] for e in episodes]
+        # each reward function once (the judge calls a model); the hybrid is their weighted sum
+        parts = {name: fn(prompts, completions, **columns)
                  for name, (fn, _) in zip(cfg.rewards, reward_fns)}
+        rewards = [sum(w * parts[name][i] for name, (_, w) in zip(cfg.rewards, reward_fns))
+                   for i in range(len(episodes))]
         return Rollouts(list(chosen), episodes, rewards, parts)
 
     for step in range(cfg.steps):

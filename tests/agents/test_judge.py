@@ -55,7 +55,8 @@ def test_judge_reward_over_a_real_http_judge(judge_url):
     assert reward.__name__ == "judge"
     assert reward([""] * 4, COMPLETIONS, **COLUMNS) == [1.0, 0.0, 0.0, 1.0]
     assert len(JudgeServer.prompts) == 3  # the completion without an answer cost no call
-    assert 'Mask 2: predicted "1890", correct "1889"' in JudgeServer.prompts[1]
+    # requests run concurrently: their arrival order is not fixed
+    assert any('Mask 2: predicted "1890", correct "1889"' in p for p in JudgeServer.prompts)
 
 
 def test_judge_reward_is_zero_not_an_exception_when_the_judge_fails(judge_url):

@@ -55,9 +55,25 @@ def test_inline_templates_keep_their_prose():
         "{{As of|2020}}, the town had {{val|1234}} people.": "As of 2020, the town had 1234 people.",
         "Built {{circa|1850}}, a {{frac|1|2}} share{{snd}}sold.": "Built c. 1850, a 1/2 share – sold.",
         "{{nowrap|[[Isaac Newton|Newton]]'s}} laws{{sfn|Smith|2001|p=3}}.": "Newton's laws.",
+        "{{math|1=E = mc²}} and {{nowrap|1=a=b}}": "E = mc² and a=b",  # named positional
+        "{{frac|2|1|2}} cups, {{frac|4}}": "2 1/2 cups, 1/4",
+        "{{val|6.022|e=23|u=mol}}": "6.022×10^23 mol",
+        "({{death date and age|1852|11||1815|12|10}})": "(November 1852)",  # empty day kept
+        "{{convert|6|ft|2|in|m}} tall": "6 ft 2 in tall",
+        "It is, {{as of|2020|5|lc=y}}, closed.": "It is, as of May 2020, closed.",
     }
     for src, want in cases.items():
         assert wikitext_to_text(src) == want, src
+
+
+def test_prose_punctuation_is_left_alone():
+    """Cleanups of orphaned punctuation act only next to a dropped template, ref or file."""
+    for prose in ("Emoticons include :) and ;) in chat.", "The comma , is a mark.",
+                  "Such as ;-) or :-) here.", "A tuple (1, ) in Python.", "Call main() first."):
+        assert wikitext_to_text(prose) == prose
+    assert wikitext_to_text("Ayn Rand ({{IPAc-en|a}};<ref>x</ref> born Alisa)") == \
+        "Ayn Rand (born Alisa)"
+    assert wikitext_to_text("x ([[File:a.jpg|thumb]]) y") == "x y"
 
 
 def test_html_entities_and_magic_words():

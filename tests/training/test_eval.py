@@ -93,8 +93,14 @@ def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
                          judge=LLMConfig(backend="openai", base_url=judge_url, model="j",
                                          timeout=5))
         result = evaluate(cfg, log=lambda *_: None)
+        cfg.judge.model, cfg.judge.retries, cfg.output = "down", 0, str(tmp_path / "down")
+        down = evaluate(cfg, log=lambda *_: None)["datasets"]["qa.jsonl"]
     m = result["datasets"]["qa.jsonl"]
-    assert (m["em"], m["judge"], m["answered"]) == (0.5, 0.5, 1.0)
+    assert (m["em"], m["judge"], m["judge_errors"], m["answered"]) == (0.5, 0.5, 0, 1.0)
     rows = pq.read_table(tmp_path / "out" / "predictions.parquet").to_pylist()
     assert [r["judge"] for r in rows] == [1.0, 0.0]
     assert format_table(result).splitlines()[1].split()[-1] == "judge"
+    # a judge that is down: rows unjudged (null), counted apart, not scored as wrong
+    assert (down["judge"], down["judge_errors"], down["em"]) == (None, 2, 0.5)
+    rows = pq.read_table(tmp_path / "down" / "predictions.parquet").to_pylist()
+    assert [r["judge"] for r in rows] == [None, None]

@@ -151,24 +151,33 @@ def test_token_logprobs_from_start_match_the_full_sequence(tiny_model):
             part = _token_logprobs(model, ids, start, torch)[0]
             assert part.shape == (40 - start,)
             assert torch.allclose(part, full[start - 1:], atol=1e-5)
+        for start in (0, 40):
+            with pytest.raises(ValueError, match="first trained token"):
+                _token_logprobs(model, ids, start, torch)
 
 
-def test_rl_with_the_judge_reward_and_unknown_rewards(demo_data, tiny_model, tmp_path):
+def test_rl_with_the_judge_reward_and_config_errors(demo_data, tiny_model, tmp_path):
     """``rewards: {judge: w}`` judges with the frozen reference model (hf, model "");
-    its component is logged. An unknown reward name is an error before any model loads."""
+    its component is logged; in bf16 autocast the KL of step 1 is exactly 0 too. Bad
+    reward names and option combinations are errors before any model loads."""
+    import dataclasses
+
     from training.rl import train
 
     cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
                    index=str(demo_data / "index"), output_dir=str(tmp_path / "rl"), steps=1,
-                   prompts_per_step=1, group_size=2, autocast_bf16=False,
+                   prompts_per_step=1, group_size=2, autocast_bf16=True,
                    rewards={"format": 0.5, "judge": 0.5})
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
     train(cfg, log=lambda *_: None)
     row = json.loads((tmp_path / "rl" / "metrics.jsonl").read_text())
     assert row["reward/judge"] == 0.0 and "reward/format" in row  # garbage rollouts: no answer
-    cfg.rewards = {"format": 1.0, "vibes": 1.0}
-    with pytest.raises(ValueError, match="unknown rewards"):
-        train(cfg, log=lambda *_: None)
+    assert row["kl"] == 0.0
+    for bad, match in (({"rewards": {"format": 1.0, "vibes": 1.0}}, "unknown rewards"),
+                       ({"dynamic_sampling": True, "algorithm": "reinforce_pp"}, "only under grpo"),
+                       ({"dynamic_sampling": True, "max_sampling_rounds": 11}, "1..10")):
+        with pytest.raises(ValueError, match=match):
+            train(dataclasses.replace(cfg, model="not-loaded", **bad), log=lambda *_: None)
 
 
 @requires_shared
