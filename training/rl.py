@@ -34,6 +34,7 @@ from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
 from ramp.rewards import REWARDS
+from training import checkpoints
 from training.eval import load_items
 from training.render import render_conversation
 from training.sft import save_final
@@ -59,6 +60,8 @@ class RLConfig:
     max_sampling_rounds: int = 3  # dynamic sampling: rollout rounds per step at most
     ppo_epochs: int = 1
     max_length: int = 1024
+    save_steps: int = 5  # checkpoint every N steps; a rerun resumes from the newest
+    keep_checkpoints: int = 2
     rewards: dict[str, float] = field(default_factory=lambda: {"format": 0.2,
                                                                 "answer_recall": 0.8})
     loop: LoopConfig = field(default_factory=lambda: LoopConfig(
@@ -185,8 +188,10 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     os.makedirs(cfg.output_dir, exist_ok=True)
     path = resolve(cfg.model)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    policy = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    reference = copy.deepcopy(policy).eval()
+    resume = checkpoints.latest(cfg.output_dir)
+    policy = AutoModelForCausalLM.from_pretrained(resume or path, dtype=torch.float32)
+    reference = (AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32) if resume
+                 else copy.deepcopy(policy)).eval()
     for p in reference.parameters():
         p.requires_grad_(False)
     backend = HFBackend(cfg.model, batch_size=8, autocast=cfg.autocast_bf16, hf_model=policy)
@@ -215,10 +220,15 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr,
                                   weight_decay=0.0)
     metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
-    open(metrics_path, "w").close()
+    start_step, cursor = 0, 0  # cursor: next task in curriculum order
+    if resume:
+        state = checkpoints.load_state(resume, torch)
+        optimizer.load_state_dict(state["optimizer"])
+        start_step, cursor = state["step"], state["cursor"]
+        log(f"resuming from {resume} at step {start_step}")
+    checkpoints.keep_metrics_until(metrics_path, start_step)
     start = time.perf_counter()
     clip_high = cfg.clip_eps if cfg.clip_eps_high is None else cfg.clip_eps_high
-    cursor = 0  # next task in curriculum order
 
     def draw(n: int) -> list:
         nonlocal cursor
@@ -243,7 +253,7 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
                    for i in range(len(episodes))]
         return Rollouts(list(chosen), episodes, rewards, parts)
 
-    for step in range(cfg.steps):
+    for step in range(start_step, cfg.steps):
         noise_p = None
         if cfg.index == "simulated":
             retriever.step = step
@@ -304,8 +314,12 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
             f.write(json.dumps(row) + "\n")
         log(f"step {row['step']}/{cfg.steps} reward {row['reward']:.3f} kl {row['kl']:.5f} "
             f"searches {row['searches']:.2f} groups with signal {len(got.kept)}/{len(chosen)}")
+        if (step + 1) % cfg.save_steps == 0 and step + 1 < cfg.steps:
+            checkpoints.save(cfg.output_dir, policy, {"optimizer": optimizer.state_dict(),
+                                                      "cursor": cursor},
+                             step + 1, cfg.keep_checkpoints, torch)
     final = save_final(policy, tokenizer, os.path.join(cfg.output_dir, "final"))
-    summary = {"steps": cfg.steps, "algorithm": cfg.algorithm,
+    summary = {"steps": cfg.steps, "resumed_from": start_step, "algorithm": cfg.algorithm,
                "dynamic_sampling": cfg.dynamic_sampling,
                "seconds": round(time.perf_counter() - start, 1), "final": final}
     with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from training import checkpoints
 from training.render import render_conversation
 
 
@@ -112,12 +113,6 @@ def micro_batches(batch: list[Example], size: int) -> list[list[Example]]:
     return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
-def _latest_checkpoint(output_dir: str) -> str | None:
-    found = glob.glob(os.path.join(output_dir, "checkpoint-*"))
-    done = [d for d in found if os.path.exists(os.path.join(d, "trainer_state.pt"))]
-    return max(done, key=lambda d: int(d.rsplit("-", 1)[1])) if done else None
-
-
 def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -134,7 +129,7 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
                              "(pip install -e '.[tb]')") from None
     torch.manual_seed(cfg.seed)
     os.makedirs(cfg.output_dir, exist_ok=True)
-    resume = _latest_checkpoint(cfg.output_dir)
+    resume = checkpoints.latest(cfg.output_dir)
     base = resolve(cfg.model)
     tokenizer = AutoTokenizer.from_pretrained(base)
     if tokenizer.pad_token is None:
@@ -172,19 +167,12 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
     start_step = 0
     metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
     if resume:
-        state = torch.load(os.path.join(resume, "trainer_state.pt"), weights_only=False)
+        state = checkpoints.load_state(resume, torch)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_step = state["step"]
-        torch.set_rng_state(state["torch_rng"])
         log(f"resuming from {resume} at step {start_step}")
-    # Drop metric rows past the checkpoint (a killed run may have logged further).
-    kept = []
-    if os.path.exists(metrics_path):
-        kept = [line for line in open(metrics_path, encoding="utf-8")
-                if json.loads(line)["step"] <= start_step]
-    with open(metrics_path, "w", encoding="utf-8") as f:
-        f.writelines(kept)
+    checkpoints.keep_metrics_until(metrics_path, start_step)
     writer = None
     if cfg.tensorboard:
         writer = SummaryWriter(os.path.join(cfg.output_dir, "tensorboard"))
@@ -233,7 +221,9 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
                 writer.add_scalar("loss", last_loss, done)
             log(f"step {done}/{len(steps)} stage {stage} loss {last_loss:.4f}")
         if done % cfg.save_steps == 0 and done < len(steps):
-            _save_checkpoint(cfg, model, optimizer, scheduler, done, torch)
+            checkpoints.save(cfg.output_dir, model, {"optimizer": optimizer.state_dict(),
+                                                     "scheduler": scheduler.state_dict()},
+                             done, cfg.keep_checkpoints, torch)
     seconds = time.perf_counter() - t0
     final = save_final(model.merge_and_unload() if cfg.lora.enabled else model, tokenizer,
                        os.path.join(cfg.output_dir, "final"))
@@ -257,19 +247,3 @@ def save_final(model, tokenizer, final: str) -> str:
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     return final
-
-
-def _save_checkpoint(cfg: SFTConfig, model, optimizer, scheduler, step: int, torch) -> None:
-    path = os.path.join(cfg.output_dir, f"checkpoint-{step}")
-    tmp = path + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "step": step, "torch_rng": torch.get_rng_state()},
-               os.path.join(tmp, "trainer_state.pt"))
-    shutil.rmtree(path, ignore_errors=True)
-    os.replace(tmp, path)
-    old = sorted(glob.glob(os.path.join(cfg.output_dir, "checkpoint-*")),
-                 key=lambda d: int(d.rsplit("-", 1)[1]) if d.rsplit("-", 1)[1].isdigit() else -1)
-    for d in old[: -cfg.keep_checkpoints]:
-        shutil.rmtree(d, ignore_errors=True)

@@ -195,3 +195,39 @@ def test_stage_two_rl_on_downstream_qa(demo_data, tiny_model, tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
     assert [(r["step"], r["stage"]) for r in rows] == [(1, 0), (2, 0)]
     assert all("reward/answer_f1" in r for r in rows)
+
+
+def test_rl_resumes_from_a_checkpoint_with_the_same_result(demo_data, tiny_model, tmp_path,
+                                                            monkeypatch):
+    """A run stopped after checkpoint-2 and rerun continues at step 3 and ends with the same
+    metrics and weights as an uninterrupted run. A reward registered the documented way
+    (added to REWARDS) varies with the output length, so the policy really moves."""
+    from safetensors.torch import load_file
+
+    from ramp.rewards import REWARDS, completion_text
+    from training.rl import train
+
+    def length(prompts, completions, **columns):
+        return [len(completion_text(c)) % 7 / 7 for c in completions]
+
+    monkeypatch.setitem(REWARDS, "length", length)
+
+    def run(out, steps):
+        cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
+                       index=str(demo_data / "index"), output_dir=str(out), steps=steps,
+                       prompts_per_step=1, group_size=2, autocast_bf16=False, lr=1e-3,
+                       save_steps=2, rewards={"length": 1.0})
+        cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
+        summary = train(cfg, log=lambda *_: None)
+        rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+        for r in rows:
+            r.pop("seconds")
+        return summary, rows, load_file(str(out / "final" / "model.safetensors"))
+
+    _, straight, weights = run(tmp_path / "a", 4)
+    assert any(r["kl"] > 0 for r in straight)  # the policy moved
+    run(tmp_path / "b", 3)  # "killed" after step 3: checkpoint-2 on disk
+    summary, resumed, again = run(tmp_path / "b", 4)
+    assert summary["resumed_from"] == 2
+    assert [r["step"] for r in resumed] == [1, 2, 3, 4] and resumed == straight
+    assert all(weights[k].equal(again[k]) for k in weights)
