@@ -23,7 +23,7 @@ from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.teacher.machine import TeacherConfig, TeacherMachine, ramp_prompt
 from agents.teacher.roles import RoleError, RuleJudge, RuleObserver, RulePlanner, RuleRewriter
 from ramp.curriculum import by_num_masks
-from ramp.metrics import exact_match, per_mask, token_f1, token_recall
+from ramp.metrics import fill_scores
 from ramp.records import Task, read_tasks
 from ramp.text import content_id
 from ramp.trace import TRACE_REJECT_SCHEMA, TRACE_SCHEMA, split_fills
@@ -140,8 +140,7 @@ class Solver:
             "id": content_id(task.id, self.name, self.cfg.machine.prompt_version,
                              json.dumps(messages, sort_keys=True)),
             "task_id": task.id, "messages": messages, "prediction": list(fills),
-            "answers": gold, "f1": per_mask(token_f1, fills, gold),
-            "em": per_mask(exact_match, fills, gold), "recall": per_mask(token_recall, fills, gold),
+            "answers": gold, **fill_scores(fills, gold),
             "judge": verdict, "accepted": verdict == "correct", "num_searches": searches,
             "num_turns": sum(m["role"] == "assistant" for m in messages),
             "num_masks": task.num_masks, "stage": by_num_masks({"num_masks": task.num_masks}),

@@ -45,3 +45,16 @@ def per_mask(fn, predictions: Sequence[str], golds: Sequence[str]) -> float:
         return 0.0
     preds = list(predictions) + [""] * (len(golds) - len(predictions))
     return sum(fn(p, g) for p, g in zip(preds, golds)) / len(golds)
+
+
+METRICS = {"em": exact_match, "f1": token_f1, "recall": token_recall}
+
+
+def fill_scores(fills: Sequence[str], golds: Sequence[str]) -> dict[str, float]:
+    """EM, F1 and token recall of a RAMP prediction, averaged over masks."""
+    return {name: per_mask(fn, fills, golds) for name, fn in METRICS.items()}
+
+
+def qa_scores(prediction: str, golds: Sequence[str]) -> dict[str, float]:
+    """EM, F1 and token recall of a QA answer against its best gold."""
+    return {name: best_over_golds(fn, prediction, golds) for name, fn in METRICS.items()}

@@ -22,7 +22,7 @@ from agents.llm import LLMConfig, make_llm
 from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.prompts import load
 from agents.teacher.machine import ramp_prompt
-from ramp.metrics import best_over_golds, exact_match, per_mask, token_f1, token_recall
+from ramp.metrics import fill_scores, qa_scores
 from ramp.records import read_tasks
 from ramp.trace import split_fills
 
@@ -102,12 +102,8 @@ def load_items(path: str, version: str = "v1", limit: int | None = None,
 
 def score(item: Item, answer: str | None) -> dict[str, float]:
     if item.num_masks:
-        fills = split_fills(answer or "", item.num_masks)
-        return {m: per_mask(fn, fills, item.golds) for m, fn in
-                (("em", exact_match), ("f1", token_f1), ("recall", token_recall))}
-    pred = answer or ""
-    return {m: best_over_golds(fn, pred, item.golds) for m, fn in
-            (("em", exact_match), ("f1", token_f1), ("recall", token_recall))}
+        return fill_scores(split_fills(answer or "", item.num_masks), item.golds)
+    return qa_scores(answer or "", item.golds)
 
 
 PREDICTION_SCHEMA = pa.schema([

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from agents.prompts import load
 from agents.teacher.roles import Judge, Observer, Planner, Rewriter, RoleError
-from ramp.metrics import exact_match, per_mask, token_f1, token_recall
+from ramp.metrics import fill_scores
 from ramp.records import Task
 from ramp.search import Hit, Retriever
 from ramp.trace import assistant_turn, information, join_fills
@@ -61,10 +61,7 @@ class Episode:
         self.state = "failed"
 
     def scores(self) -> dict[str, float]:
-        gold = list(self.task.answers)
-        return {"f1": per_mask(token_f1, self.fills, gold),
-                "em": per_mask(exact_match, self.fills, gold),
-                "recall": per_mask(token_recall, self.fills, gold)}
+        return fill_scores(self.fills, list(self.task.answers))
 
 
 def ramp_prompt(task: Task, version: str = "v1") -> str:
