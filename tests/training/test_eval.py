@@ -70,8 +70,9 @@ def test_shared_qa_sets_load(shared):
 
 def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
     """Policy and judge are real HTTP servers on loopback; the policy is a stand-in that
-    always answers "Lisbon" (a 135M model rarely answers at all), the judge is the strict
-    rule server of tests/agents/test_judge.py."""
+    always answers "Lisbon" (a 135M model rarely answers at all) and, like OpenAI servers,
+    drops the stop string "</answer>"; the judge is the strict rule server of
+    tests/agents/test_judge.py."""
     from agents.llm import LLMConfig
     from tests.agents.loopback import JSONHandler, serve
     from tests.agents.test_judge import JudgeServer
@@ -80,7 +81,7 @@ def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
         def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
             self._send(200, json.dumps({"choices": [{"message": {
-                "role": "assistant", "content": "<think>sure</think><answer>Lisbon</answer>"}}]}))
+                "role": "assistant", "content": "<think>sure</think><answer>Lisbon"}}]}))
 
     qa = tmp_path / "qa.jsonl"
     qa.write_text("".join(json.dumps({"id": f"q{i}", "question": q, "golden_answers": a}) + "\n"
@@ -99,6 +100,7 @@ def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
     assert (m["em"], m["judge"], m["judge_errors"], m["answered"]) == (0.5, 0.5, 0, 1.0)
     rows = pq.read_table(tmp_path / "out" / "predictions.parquet").to_pylist()
     assert [r["judge"] for r in rows] == [1.0, 0.0]
+    assert rows[0]["messages"][-1]["content"].endswith("<answer>Lisbon</answer>")  # closed
     assert format_table(result).splitlines()[1].split()[-1] == "judge"
     # a judge that is down: rows unjudged (null), counted apart, not scored as wrong
     assert (down["judge"], down["judge_errors"], down["em"]) == (None, 2, 0.5)
