@@ -17,11 +17,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ramp.metrics import best_over_golds, exact_match, per_mask, token_f1, token_recall
-from ramp.trace import split_fills
+from ramp.trace import INFORMATION, split_fills
 
 Reward = Callable[..., list[float]]
 _ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
-_INFO = re.compile(r"<information>.*?(?:</information>|$)", re.DOTALL)
 _TAGS = ("think", "search", "answer")
 
 
@@ -34,7 +33,7 @@ def completion_text(completion: Any) -> str:
                          if isinstance(m, dict) and m.get("role") == "assistant")
     else:
         text = ""
-    return _INFO.sub(" ", text)
+    return INFORMATION.sub(" ", text)
 
 
 def extract_answer(completion: Any) -> str | None:

@@ -18,6 +18,8 @@ import pyarrow as pa
 from ramp.search import Hit, format_information
 
 FILL_SEPARATOR = " | "
+# Retrieved text (a last one cut short included): never trained on, never scored.
+INFORMATION = re.compile(r"<information>.*?(?:</information>|$)", re.DOTALL)
 _TAG = re.compile(r"<(think|search|answer)>(.*?)(?:</\1>|$)", re.DOTALL)
 
 

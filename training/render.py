@@ -12,10 +12,9 @@ tokens are then marked by their character offsets.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-_INFO = re.compile(r"<information>.*?(?:</information>|$)", re.DOTALL)
+from ramp.trace import INFORMATION
 
 
 def _render(tokenizer, messages, generation_prompt: bool = False) -> str:
@@ -45,7 +44,7 @@ def trainable_ranges(tokenizer, messages: Sequence[dict[str, str]]) -> tuple[str
     cut: list[tuple[int, int]] = []
     for start, end in ranges:
         pos = start
-        for m in _INFO.finditer(text, start, end):
+        for m in INFORMATION.finditer(text, start, end):
             if m.start() > pos:
                 cut.append((pos, m.start()))
             pos = m.end()

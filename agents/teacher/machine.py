@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from agents.prompts import load
 from agents.teacher.roles import Judge, Observer, Planner, Rewriter, RoleError
-from ramp.metrics import fill_scores
 from ramp.records import Task
 from ramp.search import Hit, Retriever
 from ramp.trace import assistant_turn, information, join_fills
@@ -59,9 +58,6 @@ class Episode:
     def fail(self, stage: str, err: RoleError) -> None:
         self.error = (stage, err.reason, err.detail)
         self.state = "failed"
-
-    def scores(self) -> dict[str, float]:
-        return fill_scores(self.fills, list(self.task.answers))
 
 
 def ramp_prompt(task: Task, version: str = "v1") -> str:
