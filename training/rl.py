@@ -195,11 +195,13 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     for p in reference.parameters():
         p.requires_grad_(False)
     backend = HFBackend(cfg.model, batch_size=8, autocast=cfg.autocast_bf16, hf_model=policy)
+    # the frozen reference generates too (simulated search engine, default judge): one backend
+    frozen = functools.cache(lambda: HFBackend(cfg.model, batch_size=8,
+                                               autocast=cfg.autocast_bf16, hf_model=reference))
     if cfg.index == "simulated":
         from agents.search.simulated import SimulatedSearchEngine
 
-        engine = HFBackend(cfg.model, batch_size=8, autocast=cfg.autocast_bf16, hf_model=reference)
-        retriever = SimulatedSearchEngine(engine, cfg.simulated)
+        retriever = SimulatedSearchEngine(frozen(), cfg.simulated)
     else:
         retriever = open_index(cfg.index)
     # curriculum order: fewer masks first (QA questions have 0 masks: file order kept)
@@ -212,9 +214,8 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
         from agents.judge import judge_reward
         from agents.llm import make_llm
 
-        judge_llm = (HFBackend(cfg.model, batch_size=8, autocast=cfg.autocast_bf16,
-                               hf_model=reference)
-                     if cfg.judge.backend == "hf" and not cfg.judge.model else make_llm(cfg.judge))
+        judge_llm = (frozen() if cfg.judge.backend == "hf" and not cfg.judge.model
+                     else make_llm(cfg.judge))
         named["judge"] = judge_reward(judge_llm, cfg.judge_prompt_version)
     reward_fns = [(named[name], w) for name, w in cfg.rewards.items()]
     optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr,
