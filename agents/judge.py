@@ -36,8 +36,8 @@ def judge_reward(llm: LLM, version: str = "v1", retries: int = 1, max_tokens: in
                 continue
             if k > 0:  # RAMP: one pair per mask
                 items.append((split_fills(answer, k), gold))
-            else:  # QA: one pair; the prompt renders it as  correct "a" or "b"
-                items.append(([answer], [" or ".join(f'"{g}"' for g in gold).strip('"')]))
+            else:  # QA: one pair, any acceptable gold
+                items.append(([answer], [gold]))
             where.append(i)
         out: list[float | None] = [0.0] * n
         for i, verdict in zip(where, roles.judge(items) if items else []):

@@ -116,8 +116,13 @@ class LLMRoles:
         return ask(self.llm, prompts, parse, self.retries, self.sampling)
 
     def judge(self, items):
+        """``items``: (predicted fills, gold per mask); a gold may be a list of acceptable
+        answers (QA), shown as ``correct "a" or "b"``."""
+        def gold_text(g) -> str:
+            return " or ".join(f'"{x}"' for x in ([g] if isinstance(g, str) else g))
+
         prompts = [self._prompt("judge", pairs="\n".join(
-            f"Mask {i + 1}: predicted \"{p}\", correct \"{g}\""
+            f"Mask {i + 1}: predicted \"{p}\", correct {gold_text(g)}"
             for i, (p, g) in enumerate(zip(list(pred) + [""] * len(gold), gold))))
             for pred, gold in items]
 
