@@ -197,18 +197,18 @@ def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
     return stats
 
 
+def _read(pattern: str, schema: pa.Schema) -> list[dict]:
+    return [row for f in sorted(glob.glob(pattern))
+            for row in pq.read_table(f, schema=schema).to_pylist()]
+
+
 def read_traces(out: str) -> list[dict]:
-    rows = []
-    for f in sorted(glob.glob(os.path.join(out, "traces-*.parquet"))):
-        rows += pq.read_table(f).to_pylist()
-    return rows
+    """Trace rows of one ``ramp traces`` output dir, read with ``TRACE_SCHEMA``."""
+    return _read(os.path.join(out, "traces-*.parquet"), TRACE_SCHEMA)
 
 
 def read_rejects(out: str) -> list[dict]:
-    rows = []
-    for f in sorted(glob.glob(os.path.join(out, "rejects", "rejects-*.parquet"))):
-        rows += pq.read_table(f).to_pylist()
-    return rows
+    return _read(os.path.join(out, "rejects", "rejects-*.parquet"), TRACE_REJECT_SCHEMA)
 
 
 def summarize(out: str, num_tasks: int, teacher: str) -> dict[str, Any]:

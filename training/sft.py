@@ -11,7 +11,6 @@ latest one, continuing the step count.
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 import os
@@ -71,12 +70,9 @@ class Example:
 
 
 def load_examples(cfg: SFTConfig, tokenizer) -> list[Example]:
-    import pyarrow.parquet as pq
+    from agents.traces import read_traces
 
-    rows = []
-    for directory in cfg.traces.split(","):
-        for f in sorted(glob.glob(os.path.join(directory.strip(), "traces-*.parquet"))):
-            rows += pq.read_table(f).to_pylist()
+    rows = [r for directory in cfg.traces.split(",") for r in read_traces(directory.strip())]
     if not rows:
         raise FileNotFoundError(f"no traces-*.parquet under {cfg.traces}")
     rows = sorted((r for r in rows if r["accepted"] or not cfg.accepted_only),
