@@ -53,3 +53,14 @@ def keep_metrics_until(metrics_path: str, step: int) -> None:
             kept = [line for line in f if json.loads(line)["step"] <= step]
     with open(metrics_path, "w", encoding="utf-8") as f:
         f.writelines(kept)
+
+
+def save_final(model, tokenizer, final: str) -> str:
+    """A loadable HF checkpoint (safetensors + tokenizer), swapped into place atomically."""
+    tmp = final + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    return final

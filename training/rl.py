@@ -37,7 +37,6 @@ from ramp.rewards import REWARDS
 from training import checkpoints
 from training.eval import load_items
 from training.render import render_conversation
-from training.sft import save_final
 
 
 @dataclass
@@ -319,7 +318,7 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
             checkpoints.save(cfg.output_dir, policy, {"optimizer": optimizer.state_dict(),
                                                       "cursor": cursor},
                              step + 1, cfg.keep_checkpoints, torch)
-    final = save_final(policy, tokenizer, os.path.join(cfg.output_dir, "final"))
+    final = checkpoints.save_final(policy, tokenizer, os.path.join(cfg.output_dir, "final"))
     summary = {"steps": cfg.steps, "resumed_from": start_step, "algorithm": cfg.algorithm,
                "dynamic_sampling": cfg.dynamic_sampling,
                "seconds": round(time.perf_counter() - start, 1), "final": final}

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import random
-import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,7 +220,7 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
                                                      "scheduler": scheduler.state_dict()},
                              done, cfg.keep_checkpoints, torch)
     seconds = time.perf_counter() - t0
-    final = save_final(model.merge_and_unload() if cfg.lora.enabled else model, tokenizer,
+    final = checkpoints.save_final(model.merge_and_unload() if cfg.lora.enabled else model, tokenizer,
                        os.path.join(cfg.output_dir, "final"))
     summary = {"steps": len(steps), "resumed_from": start_step, "examples": len(examples),
                "final_loss": last_loss, "seconds": round(seconds, 1),
@@ -232,14 +231,3 @@ def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
     with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
     return summary
-
-
-def save_final(model, tokenizer, final: str) -> str:
-    """A loadable HF checkpoint (safetensors + tokenizer), swapped into place atomically."""
-    tmp = final + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    return final
