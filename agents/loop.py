@@ -41,6 +41,9 @@ class AgentEpisode:
     error: tuple[str, str] | None = None  # (reason, detail)
     pending_query: str = ""
     last_hits: list[Hit] = field(default_factory=list)
+    # told to a retriever that simulates search from the question (ZeroSearch), else unused
+    question: str = ""
+    gold: str = ""
 
     @property
     def num_turns(self) -> int:
@@ -89,8 +92,14 @@ class AgentLoop:
                 e.pending_query, e.state = turn.content, "search"
 
     def on_search(self, batch: list[AgentEpisode]) -> None:
-        results = self.retriever.search([e.pending_query for e in batch], self.cfg.topk,
-                                        [e.exclude_ids for e in batch])
+        queries, exclude = [e.pending_query for e in batch], [e.exclude_ids for e in batch]
+        if getattr(self.retriever, "uses_question", False):  # a simulated engine
+            results = self.retriever.search(
+                queries, self.cfg.topk, exclude,
+                questions=[e.question or e.pending_query for e in batch],
+                answers=[e.gold or "unknown" for e in batch])
+        else:
+            results = self.retriever.search(queries, self.cfg.topk, exclude)
         for e, hits in zip(batch, results):
             e.messages.append({"role": "user", "content": information(hits)})
             e.last_hits, e.searches, e.state = hits, e.searches + 1, "generate"

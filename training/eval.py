@@ -50,6 +50,12 @@ class Item:
     prompt: str
     golds: list[str]  # acceptable answers (QA) or the gold fill per mask (RAMP)
     num_masks: int = 0  # > 0: a RAMP task, scored per mask
+    question: str = ""  # the question / masked passage alone (a simulated engine's hint)
+
+    @property
+    def hint(self) -> str:
+        """The gold a ZeroSearch-style simulated engine may be told: the fills, or an answer."""
+        return " | ".join(self.golds) if self.num_masks else (self.golds[0] if self.golds else "")
 
 
 def _open(path: str):
@@ -78,8 +84,8 @@ def load_items(path: str, version: str = "v1", limit: int | None = None,
     items: list[Item] = []
     if os.path.isdir(path):
         tasks = read_tasks(path, split, limit)
-        return [Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks)
-                for t in tasks]
+        return [Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks,
+                     t.masked_text) for t in tasks]
     if path.endswith((".jsonl", ".jsonl.gz")):
         with _open(path) as f:
             for n, line in enumerate(f):
@@ -89,14 +95,15 @@ def load_items(path: str, version: str = "v1", limit: int | None = None,
                 golds = _literal_list(obj.get("golden_answers") or obj.get("answers") or
                                       obj.get("answer"))
                 items.append(Item(str(obj.get("id", n)), name, qa_prompt.format(
-                    question=obj["question"]), golds))
+                    question=obj["question"]), golds, question=obj["question"]))
     else:
         with _open(path) as f:
             data = json.load(f)
         for n, obj in enumerate(data):
             golds = [str(obj["answer"])] + _literal_list(obj.get("answer_aliases"))
             items.append(Item(str(obj.get("_id") or obj.get("id") or n), name,
-                              qa_prompt.format(question=obj["question"]), golds))
+                              qa_prompt.format(question=obj["question"]), golds,
+                              question=obj["question"]))
     return items[:limit] if limit is not None else items
 
 

@@ -238,7 +238,8 @@ def train(cfg: RLConfig, log=print) -> dict[str, Any]:
     def rollout(chosen, r: int, step: int) -> Rollouts:  # round r of step
         seed = cfg.seed + 1000 * step + 100 * r
         episodes = [AgentEpisode(id=f"{t.id}#{g}", messages=[{"role": "user",
-                                                             "content": t.prompt}])
+                                                             "content": t.prompt}],
+                                 question=t.question, gold=t.hint)
                     for t in chosen for g in range(cfg.group_size)]
         AgentLoop(backend, retriever, cfg.loop).run(episodes, seed=seed)
         group_tasks = [t for t in chosen for _ in range(cfg.group_size)]

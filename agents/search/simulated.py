@@ -51,7 +51,11 @@ def parse_documents(text: str, k: int) -> list[str]:
 
 
 class SimulatedSearchEngine:
-    """A :class:`ramp.search.Retriever` backed by an LLM; set ``step`` as training advances."""
+    """A :class:`ramp.search.Retriever` backed by an LLM; set ``step`` as training advances.
+    ``uses_question``: the agent loop passes each episode's question and gold answer, which
+    the "useful" prompt shows the simulating model (as ZeroSearch does)."""
+
+    uses_question = True
 
     def __init__(self, llm: LLM, cfg: SimulatedConfig | None = None):
         self.llm, self.cfg = llm, cfg or SimulatedConfig()

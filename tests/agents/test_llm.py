@@ -161,3 +161,33 @@ def test_simulated_engine_with_smollm2_follows_the_noise_schedule(hf):
     engine.search(queries, 2)
     assert engine.noise_p() == 1.0 and engine.last_noisy == [True] * 3
     assert (CONFIG_DIR / "data" / "default.yaml").exists()
+
+
+def test_agent_loop_tells_the_simulated_engine_question_and_gold(hf):
+    """ZeroSearch's useful-document prompt shows the question and its answer: the agent loop
+    passes each episode's own. The policy is a scripted stand-in (tests/agents/
+    test_teacher.py's ScriptedLLM); the simulating model is the real SmolLM2, recorded."""
+    from agents.loop import AgentEpisode, AgentLoop, LoopConfig
+    from tests.agents.test_teacher import ScriptedLLM
+
+    class Recording:
+        def __init__(self, llm):
+            self.llm, self.prompts = llm, []
+
+        def generate(self, conversations, sampling):
+            self.prompts += [c[-1]["content"] for c in conversations]
+            return self.llm.generate(conversations, sampling)
+
+    simulator = Recording(hf)
+    engine = SimulatedSearchEngine(simulator, SimulatedConfig(max_tokens=40))
+    policy = ScriptedLLM({"P1": ["<search>french capital</search>", "<answer>Paris</answer>"],
+                          "P2": ["<search>hamlet author</search>", "<answer>Shakespeare"]})
+    episodes = [AgentEpisode("a", [{"role": "user", "content": "P1"}],
+                             question="What is the capital of France?", gold="Paris"),
+                AgentEpisode("b", [{"role": "user", "content": "P2"}])]
+    AgentLoop(policy, engine, LoopConfig(max_turns=3, topk=2)).run(episodes)
+    assert [e.answer for e in episodes] == ["Paris", "Shakespeare"]
+    assert len(simulator.prompts) == 2
+    assert 'question "What is the capital of France?", whose answer is "Paris"' in \
+        simulator.prompts[0]
+    assert 'question "hamlet author", whose answer is "unknown"' in simulator.prompts[1]
