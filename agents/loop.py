@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ramp.llm import LLM, LLMError, Sampling
 from ramp.search import Hit, Retriever
-from ramp.trace import close_turn, information, parse_turn
+from ramp.trace import information, parse_turn
 
 STOP = ["</search>", "</answer>"]
 
@@ -83,7 +83,7 @@ class AgentLoop:
                     e.messages.append({"role": "assistant", "content": out})
                     e.state, e.error = "failed", ("malformed_output", f"{turn.error}: {out[:200]}")
                 continue  # same messages: generate again
-            e.messages.append({"role": "assistant", "content": close_turn(out, turn)})
+            e.messages.append({"role": "assistant", "content": out})
             if turn.action == "answer":
                 e.answer, e.state = turn.content, "done"
             elif e.num_turns >= self.cfg.max_turns:

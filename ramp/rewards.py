@@ -37,8 +37,14 @@ def completion_text(completion: Any) -> str:
 
 
 def extract_answer(completion: Any) -> str | None:
-    found = _ANSWER.findall(completion_text(completion))
-    return found[-1].strip() if found else None
+    """The last ``<answer>``; a final one left open counts, as in ``parse_turn`` (OpenAI
+    servers drop the stop string ``</answer>``), so rewards read what eval scores."""
+    text = completion_text(completion)
+    found = _ANSWER.findall(text)
+    if found:
+        return found[-1].strip()
+    last = text.rfind("<answer>")
+    return (text[last + len("<answer>"):].strip() or None) if last >= 0 else None
 
 
 def column(columns: dict[str, Any], name: str, n: int, default: Any) -> list[Any]:
@@ -80,15 +86,14 @@ def format_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns:
     masks = column(columns, "num_masks", len(completions), 0)
     out = []
     for completion, n in zip(completions, masks):
-        text = completion_text(completion)
-        answers = _ANSWER.findall(text)
-        if not answers or not answers[-1].strip():
+        text, answer = completion_text(completion), extract_answer(completion)
+        if not answer:
             out.append(0.0)
             continue
-        ok = _balanced(text) and len(answers) == 1
+        ok = _balanced(text) and len(_ANSWER.findall(text)) == 1
         n = mask_count(n)
         if n > 0:
-            ok = ok and len(split_fills(answers[-1], n)) == n
+            ok = ok and len(split_fills(answer, n)) == n
         out.append(1.0 if ok else 0.5)
     return out
 

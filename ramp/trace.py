@@ -50,17 +50,6 @@ def parse_turn(text: str) -> Turn:
     return Turn(think, "invalid", "", "no <search> or <answer> tag")
 
 
-def close_turn(text: str, turn: Turn) -> str:
-    """The turn with its action tag closed: OpenAI-compatible servers drop the stop string
-    (``</search>``, ``</answer>``) that ended it, so transcripts, rewards and judges all see
-    the same well-formed turn whichever backend wrote it."""
-    if turn.action in ("search", "answer"):
-        opened = text.find(f"<{turn.action}>")
-        if f"</{turn.action}>" not in text[opened:]:
-            return text.rstrip() + f"</{turn.action}>"
-    return text
-
-
 def split_fills(answer: str, num_masks: int) -> list[str]:
     """``"a | b"`` -> ``["a", "b"]``; a single mask takes the whole answer."""
     if num_masks <= 1:

@@ -60,8 +60,8 @@ class OpenAIBackend:
                 continue
             if not isinstance(text, str) or not text.strip():
                 return LLMError("empty completion")
-            # OpenAI servers drop the matched stop string: the agent loop closes the tag
-            # (ramp.trace.close_turn), so transcripts look the same for every backend.
+            # OpenAI servers drop the matched stop string; parse_turn and the rewards'
+            # extract_answer accept an unclosed last tag (transcripts keep what was sampled).
             return cut_at_stop(text, sampling.stop)
         return LLMError(f"failed after {self.retries + 1} tries: {last}")
 

@@ -38,6 +38,12 @@ def test_zerosearch_style_qa_scores_best_gold():
     assert answer_recall([""], ["<answer>the playwright William</answer>"], **c) == [0.5]
     assert format_reward([""], ["no answer at all"], **c) == [0.0]
     assert format_reward([""], ["<think>unclosed <answer>x</answer>"], **c) == [0.5]
+    # an answer whose </answer> an OpenAI server dropped (or max_tokens cut) still counts
+    # for the answer rewards, as eval's parse_turn counts it; its format is unbalanced
+    assert extract_answer("<search>q</search><answer>shakespeare") == "shakespeare"
+    assert answer_em([""], ["<answer> shakespeare"], **c) == [1.0]
+    assert format_reward([""], ["<answer>shakespeare"], **c) == [0.5]
+    assert extract_answer("<answer>") is None and extract_answer("<answer>a</answer><answer>") == "a"
 
 
 def test_conversational_completions_and_hybrid():

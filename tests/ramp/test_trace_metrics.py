@@ -1,7 +1,7 @@
 import pytest
 
 from ramp.metrics import best_over_golds, exact_match, per_mask, token_f1, token_recall
-from ramp.trace import close_turn, join_fills, parse_turn, split_fills
+from ramp.trace import join_fills, parse_turn, split_fills
 
 
 @pytest.mark.parametrize("text,action,content,think", [
@@ -28,17 +28,6 @@ def test_parse_turn_golden(text, action, content, think):
 def test_parse_turn_invalid(text, error):
     turn = parse_turn(text)
     assert turn.action == "invalid" and error in turn.error
-
-
-@pytest.mark.parametrize("text,closed", [
-    ("<think>x</think><answer>Lisbon", "<think>x</think><answer>Lisbon</answer>"),
-    ("<search>q </search>", "<search>q </search>"),  # already closed: unchanged
-    ("<search>lisbon quake ", "<search>lisbon quake</search>"),
-    ("no tags", "no tags"),  # invalid: unchanged
-])
-def test_close_turn(text, closed):
-    assert close_turn(text, parse_turn(text)) == closed
-    assert parse_turn(closed) == parse_turn(text)
 
 
 def test_fills_round_trip():

@@ -100,7 +100,7 @@ def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
     assert (m["em"], m["judge"], m["judge_errors"], m["answered"]) == (0.5, 0.5, 0, 1.0)
     rows = pq.read_table(tmp_path / "out" / "predictions.parquet").to_pylist()
     assert [r["judge"] for r in rows] == [1.0, 0.0]
-    assert rows[0]["messages"][-1]["content"].endswith("<answer>Lisbon</answer>")  # closed
+    assert rows[0]["messages"][-1]["content"].endswith("<answer>Lisbon")  # as sampled
     assert format_table(result).splitlines()[1].split()[-1] == "judge"
     # a judge that is down: rows unjudged (null), counted apart, not scored as wrong
     assert (down["judge"], down["judge_errors"], down["em"]) == (None, 2, 0.5)
