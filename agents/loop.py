@@ -6,6 +6,12 @@
 Used by ``ramp traces --teacher CKPT`` (self-evolve distillation), ``ramp eval`` and the
 RL rollouts. Each step makes one batched ``generate`` call for every episode waiting on
 the model and one batched ``search`` call for every episode waiting on the retriever.
+
+Token mode (RL rollouts; ``AgentEpisode.tokens`` set, a :class:`ramp.llm.TokenLLM`): the
+model continues the episode's token ids, and the ids it sampled are kept as they are
+(``env_mask`` 1, with their log-probs); the retriever's ``<information>`` turn is rendered
+by the chat template and appended as ids with ``env_mask`` 0, so the trainer sees exactly
+the tokens the policy sampled and never trains on retrieved text.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ramp.llm import LLM, LLMError, Sampling
+from ramp.llm import LLM, LLMError, Sampling, TokenOutput
 from ramp.search import Hit, Retriever
 from ramp.trace import information, parse_turn
 
@@ -27,6 +33,43 @@ class LoopConfig:
     retries: int = 1  # re-generations of an output without a valid action
     max_tokens: int = 256
     temperature: float = 0.0
+
+
+@dataclass
+class TokenTrace:
+    """An episode as token ids: the rendered prompt, then everything after it."""
+
+    prompt_ids: list[int]
+    completion_ids: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    env_mask: list[int] = field(default_factory=list)  # 1 sampled by the policy, 0 environment
+
+    def add(self, ids: list[int], logprobs: list[float] | None, sampled: bool) -> None:
+        self.completion_ids += ids
+        self.logprobs += logprobs if logprobs is not None else [0.0] * len(ids)
+        self.env_mask += [int(sampled)] * len(ids)
+
+
+def _render(tokenizer, messages, generation_prompt: bool) -> str:
+    return tokenizer.apply_chat_template(list(messages), tokenize=False,
+                                         add_generation_prompt=generation_prompt)
+
+
+def prompt_ids(tokenizer, messages) -> list[int]:
+    """The ids of a conversation rendered for the model's next turn."""
+    return tokenizer(_render(tokenizer, messages, True), add_special_tokens=False)["input_ids"]
+
+
+def environment_ids(tokenizer, messages, user_text: str) -> list[int]:
+    """The ids that follow the model's last turn (``messages[-1]``, sampled) when the
+    environment answers with ``user_text``: the template's end of that turn, the user turn
+    and the next assistant header."""
+    head = _render(tokenizer, messages[:-1], True)
+    turn = messages[-1]["content"]
+    full = _render(tokenizer, [*messages, {"role": "user", "content": user_text}], True)
+    if not full.startswith(head + turn):
+        raise ValueError("the chat template does not render the conversation as prefixes")
+    return tokenizer(full[len(head) + len(turn):], add_special_tokens=False)["input_ids"]
 
 
 @dataclass
@@ -44,6 +87,7 @@ class AgentEpisode:
     # told to a retriever that simulates search from the question (ZeroSearch), else unused
     question: str = ""
     gold: str = ""
+    tokens: TokenTrace | None = None  # token mode (RL): ids in, ids out
 
     @property
     def num_turns(self) -> int:
@@ -70,26 +114,38 @@ class AgentLoop:
         retrying = any(e.invalid for e in batch)
         sampling = Sampling(temperature=max(self.cfg.temperature, 0.7 if retrying else 0.0),
                             max_tokens=self.cfg.max_tokens, stop=STOP, seed=seed)
-        outputs = self.llm.generate([e.messages for e in batch], sampling)
+        if batch[0].tokens is not None:
+            outputs = self.llm.generate_tokens(
+                [e.tokens.prompt_ids + e.tokens.completion_ids for e in batch], sampling)
+        else:
+            outputs = self.llm.generate([e.messages for e in batch], sampling)
         for e, out in zip(batch, outputs):
             if isinstance(out, LLMError):
                 e.state, e.error = "failed", ("llm_error", str(out))
                 continue
+            sampled = out if isinstance(out, TokenOutput) else None
+            out = sampled.text if sampled else out
             turn = parse_turn(out)
             if turn.action == "invalid":
                 e.invalid += 1
                 if e.invalid > self.cfg.retries:
                     # Kept: eval shows what the model said, RL trains on it (reward 0).
-                    e.messages.append({"role": "assistant", "content": out})
+                    self._append_turn(e, out, sampled)
                     e.state, e.error = "failed", ("malformed_output", f"{turn.error}: {out[:200]}")
                 continue  # same messages: generate again
-            e.messages.append({"role": "assistant", "content": out})
+            self._append_turn(e, out, sampled)
             if turn.action == "answer":
                 e.answer, e.state = turn.content, "done"
             elif e.num_turns >= self.cfg.max_turns:
                 e.state, e.error = "failed", ("turn_limit", f"no answer in {self.cfg.max_turns} turns")
             else:
                 e.pending_query, e.state = turn.content, "search"
+
+    @staticmethod
+    def _append_turn(e: AgentEpisode, text: str, sampled: TokenOutput | None) -> None:
+        e.messages.append({"role": "assistant", "content": text})
+        if sampled is not None and e.tokens is not None:
+            e.tokens.add(sampled.ids, sampled.logprobs, sampled=True)
 
     def on_search(self, batch: list[AgentEpisode]) -> None:
         queries, exclude = [e.pending_query for e in batch], [e.exclude_ids for e in batch]
@@ -101,5 +157,8 @@ class AgentLoop:
         else:
             results = self.retriever.search(queries, self.cfg.topk, exclude)
         for e, hits in zip(batch, results):
+            if e.tokens is not None:
+                ids = environment_ids(self.llm.tokenizer, e.messages, information(hits))
+                e.tokens.add(ids, None, sampled=False)
             e.messages.append({"role": "user", "content": information(hits)})
             e.last_hits, e.searches, e.state = hits, e.searches + 1, "generate"

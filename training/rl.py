@@ -1,109 +1,93 @@
-"""``ramp rl``: GRPO (or REINFORCE++) on multi-turn search rollouts, retrieved tokens masked.
+"""``ramp rl``: GRPO / DAPO on multi-turn search rollouts, on TRL's ``GRPOTrainer``.
 
-Why a small loop of our own rather than TRL's GRPOTrainer: a rollout here is a multi-turn
-conversation in which the retriever writes ``<information>`` turns, and the policy loss must
-skip exactly those tokens; our ``render_conversation`` gives that mask explicitly (the same
-function as SFT, with the same golden tests), and the rollouts reuse the agent loop of the
-traces and eval. Per step:
+The engine is TRL (accelerate underneath: CPU, one GPU, DDP, FSDP, DeepSpeed; HF ``generate``
+or vLLM colocate / server for the rollouts). RAMP supplies:
 
-1. ``prompts_per_step`` tasks (curriculum order: stage 1 first), ``group_size`` rollouts each,
-   sampled by the current policy through :class:`agents.loop.AgentLoop` (batched); with
-   ``dynamic_sampling`` (DAPO, MaskSearch's RL) groups whose rewards are all equal are dropped
-   and more tasks are sampled, up to ``max_sampling_rounds`` rounds;
-2. rewards: a weighted list of :mod:`ramp.rewards` functions;
-3. advantages: GRPO (normalised within each group) or REINFORCE++ (over the batch);
-4. loss per trainable token: clipped policy ratio (``clip_eps``; DAPO's ``clip_eps_high``;
-   the ratio moves from 1 only with ``ppo_epochs > 1``) x advantage + ``kl_coef`` x KL(k3)
-   to the frozen reference model, averaged over all trainable tokens of the batch
-   (token-level, as in DAPO).
+- the **rollout** (:class:`SearchRollout`, TRL's ``rollout_func``): each prompt runs through
+  the same :class:`agents.loop.AgentLoop` as eval and the teacher, in token mode: the policy
+  continues token ids, ``<search>`` calls the retriever, and the ``<information>`` turn is
+  appended as ids with ``env_mask`` 0 (TRL multiplies it into the loss mask), so retrieved
+  text is never trained and the trainer sees exactly the sampled ids and their log-probs;
+- the **rewards**: :mod:`ramp.rewards` functions (TRL's signature) and the judge, weighted;
+- **curriculum order** (stage 1 first; QA files in file order) and DAPO's **dynamic
+  sampling** (groups whose rewards are all equal are replaced by new tasks, inside the
+  rollout, up to ``max_sampling_rounds``); the simulated engine's noise follows the
+  trainer's global step;
+- ``metrics.jsonl`` (rank 0), ``final/``; Trainer ``checkpoint-N`` for resume.
+
+Setup -> train -> save: :func:`train`.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
-import math
+import logging
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from agents.llm import LLMConfig
-from agents.loop import AgentEpisode, AgentLoop, LoopConfig
+from agents.loop import AgentEpisode, AgentLoop, LoopConfig, TokenTrace, prompt_ids
 from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
 from ramp.rewards import REWARDS
-from training import checkpoints
+from training import checkpoints, engine
 from training.eval import load_items
-from training.render import render_conversation
+
+logger = logging.getLogger(__name__)
+ALGORITHMS = {"grpo": "group", "reinforce_pp": "batch"}  # -> TRL scale_rewards
 
 
 @dataclass
 class RLConfig:
-    model: str = ""
-    # a RAMP task dir (stage I: curriculum order, ``split``) or a QA file that ``ramp eval``
-    # reads (stage II, MaskSearch's downstream RL: HotpotQA / MuSiQue JSON, FlashRAG JSONL)
-    tasks: str = ""
-    index: str = ""  # index dir, server URL, or "simulated" (ZeroSearch engine on the base model)
-    output_dir: str = ""
-    algorithm: str = "grpo"  # grpo | reinforce_pp
-    steps: int = 10
-    prompts_per_step: int = 2
-    group_size: int = 4
-    lr: float = 1.0e-5
-    kl_coef: float = 0.02
-    clip_eps: float = 0.2
-    clip_eps_high: float | None = None  # DAPO's clip-higher (e.g. 0.28); None: clip_eps
-    dynamic_sampling: bool = False  # DAPO: drop groups whose rewards are all equal, sample more
-    max_sampling_rounds: int = 3  # dynamic sampling: rollout rounds per step at most
-    ppo_epochs: int = 1
-    max_length: int = 1024
-    save_steps: int = 5  # checkpoint every N steps; a rerun resumes from the newest
-    keep_checkpoints: int = 2
-    rewards: dict[str, float] = field(default_factory=lambda: {"format": 0.2,
-                                                                "answer_recall": 0.8})
+    model: str = field(default="", metadata={"help": "the policy: SFT output, local dir or Hub name"})
+    tasks: str = field(default="", metadata={
+        "help": "a RAMP task dir (stage I, curriculum order) or a QA file `ramp eval` reads (stage II)"})
+    index: str = field(default="", metadata={
+        "help": "index dir, retriever URL, or 'simulated' (ZeroSearch engine on the frozen reference)"})
+    output_dir: str = field(default="", metadata={"help": "checkpoints, metrics.jsonl, final/"})
+    algorithm: str = field(default="grpo", metadata={
+        "help": "grpo (advantages normalised per group) | reinforce_pp (by the batch std)"})
+    loss_type: str = field(default="dapo", metadata={
+        "help": "TRL loss_type: dapo (token-level over the batch) | grpo | dr_grpo | bnpo"})
+    steps: int = field(default=10, metadata={"help": "optimizer steps"})
+    prompts_per_step: int = field(default=2, metadata={"help": "tasks per step, over all processes"})
+    group_size: int = field(default=4, metadata={"help": "rollouts per task (TRL num_generations)"})
+    lr: float = field(default=1.0e-5, metadata={"help": "learning rate (constant)"})
+    kl_coef: float = field(default=0.02, metadata={"help": "KL to the frozen reference (TRL beta); 0: none"})
+    clip_eps: float = field(default=0.2, metadata={"help": "ratio clipping (TRL epsilon)"})
+    clip_eps_high: float | None = field(default=None, metadata={
+        "help": "DAPO clip-higher (TRL epsilon_high, e.g. 0.28); None: clip_eps"})
+    dynamic_sampling: bool = field(default=False, metadata={
+        "help": "DAPO: replace groups whose rewards are all equal by new tasks (grpo only)"})
+    max_sampling_rounds: int = field(default=3, metadata={"help": "dynamic sampling: rounds per step"})
+    ppo_epochs: int = field(default=1, metadata={
+        "help": "updates per batch of rollouts (TRL num_iterations); clipping acts only above 1"})
+    max_length: int = field(default=1024, metadata={"help": "prompt + completion tokens at most"})
+    save_steps: int = field(default=5, metadata={"help": "checkpoint-N every N steps"})
+    keep_checkpoints: int = field(default=2, metadata={"help": "newest checkpoints kept"})
+    rewards: dict[str, float] = field(default_factory=lambda: {"format": 0.2, "answer_recall": 0.8},
+                                      metadata={"help": "weighted ramp.rewards functions (+ judge)"})
     loop: LoopConfig = field(default_factory=lambda: LoopConfig(
         max_turns=3, topk=2, retries=0, max_tokens=64, temperature=1.0))
     simulated: SimulatedConfig = field(default_factory=SimulatedConfig)
-    # the model-based reward (``rewards: {judge: w}``): an LLM verdict; hf with model ""
-    # judges with the frozen reference model, otherwise any backend (e.g. a 72B on a server)
-    judge: LLMConfig = field(default_factory=LLMConfig)
+    judge: LLMConfig = field(default_factory=LLMConfig, metadata={
+        "help": "the judge reward's LLM; hf with model '' is the frozen reference"})
     judge_prompt_version: str = "v1"
-    split: str = "train"
+    split: str = field(default="train", metadata={"help": "task split (RAMP task dirs)"})
     prompt_version: str = "v1"
-    limit: int | None = None  # first N tasks / questions
+    limit: int | None = field(default=None, metadata={"help": "first N tasks / questions"})
     seed: int = 0
-    autocast_bf16: bool = True
-
-
-def _token_logprobs(model, ids, start: int, torch):
-    """Log-probabilities of tokens ``ids[start:]`` (logits only from position ``start - 1``:
-    the prompt before the first trained token needs no vocabulary projection)."""
-    if not 1 <= start < ids.shape[1]:
-        raise ValueError(f"first trained token {start} outside 1..{ids.shape[1] - 1}")
-    keep = ids.shape[1] - start + 1
-    logits = model(input_ids=ids, logits_to_keep=keep).logits[:, :-1].float()
-    if logits.shape[1] != ids.shape[1] - start:  # a model that ignores logits_to_keep
-        raise RuntimeError(f"expected {ids.shape[1] - start} logits, got {logits.shape[1]}")
-    return torch.log_softmax(logits, -1).gather(-1, ids[:, start:, None]).squeeze(-1)
-
-
-def advantages(rewards: list[float], group_size: int, algorithm: str) -> list[float]:
-    """GRPO: (r - group mean) / group std; REINFORCE++: the same over the whole batch."""
-    def norm(xs: list[float]) -> list[float]:
-        mean = sum(xs) / len(xs)
-        std = math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs))
-        return [(x - mean) / (std + 1e-4) for x in xs]
-
-    if algorithm == "reinforce_pp":
-        return norm(rewards)
-    if algorithm != "grpo":
-        raise ValueError("algorithm must be grpo or reinforce_pp")
-    out: list[float] = []
-    for i in range(0, len(rewards), group_size):
-        out += norm(rewards[i : i + group_size])
-    return out
+    bf16: bool = field(default=True, metadata={"help": "bf16 mixed precision (CPU autocast or GPU)"})
+    gradient_checkpointing: bool = field(default=False, metadata={"help": "trade compute for memory"})
+    use_vllm: bool = field(default=False, metadata={"help": "rollouts on vLLM (CUDA) instead of HF generate"})
+    vllm_mode: str = field(default="colocate", metadata={"help": "colocate | server (trl vllm-serve)"})
+    vllm_server_base_url: str | None = field(default=None, metadata={"help": "server mode: its URL"})
+    vllm_gpu_memory_utilization: float = field(default=0.3, metadata={"help": "colocate: vLLM's share"})
+    report_to: list[str] = field(default_factory=lambda: ["none"], metadata={
+        "help": "Trainer loggers: none | tensorboard | wandb | trackio (metrics.jsonl always)"})
 
 
 def stage(items) -> int:
@@ -121,208 +105,334 @@ def informative_groups(rewards: list[float], group_size: int) -> list[int]:
 
 @dataclass
 class Rollouts:
-    """The rollouts of one step: ``group_size`` episodes per task, rewards per episode."""
+    """Rollouts of one step: ``group_size`` episodes per task, rewards per episode."""
     tasks: list = field(default_factory=list)
     episodes: list = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
-    parts: dict[str, list[float]] = field(default_factory=dict)
     kept: list[int] = field(default_factory=list)  # groups with signal (rewards not all equal)
-    train_groups: list[int] = field(default_factory=list)  # groups the update uses
+    train_groups: list[int] = field(default_factory=list)  # the groups handed to the trainer
 
     def add(self, other: Rollouts) -> int:
         base = len(self.tasks)
         self.tasks += other.tasks
         self.episodes += other.episodes
         self.rewards += other.rewards
-        for name, values in other.parts.items():
-            self.parts.setdefault(name, []).extend(values)
         return base
-
-    def select(self, groups: list[int], group_size: int) -> tuple[list, list[float]]:
-        idx = [g * group_size + i for g in groups for i in range(group_size)]
-        return [self.episodes[i] for i in idx], [self.rewards[i] for i in idx]
 
 
 def collect_groups(rollout, draw, want: int, group_size: int, rounds: int) -> Rollouts:
     """One step's rollouts; ``kept`` lists the groups with signal in every mode.
     ``rounds == 0``: one round of ``want`` tasks, all trained on.
     ``rounds >= 1`` (DAPO dynamic sampling): sample ``want`` tasks, keep the groups whose
-    rewards differ, draw more tasks for the missing groups, at most ``rounds`` rounds; if
-    no group carries signal, the last round is trained on (only its KL term moves)."""
+    rewards differ, draw more tasks for the missing groups, at most ``rounds`` rounds; the
+    trainer gets the kept groups, topped up to ``want`` with the latest groups without
+    signal (only their KL term moves)."""
     out = Rollouts()
-    last: list[int] = []
     for r in range(max(rounds, 1)):
-        got = rollout(draw(want - len(out.kept)), r)
+        got = rollout(draw(want - len(out.kept), r), r)
         base = out.add(got)
-        last = [base + g for g in range(len(got.tasks))]
         out.kept += [base + g for g in informative_groups(got.rewards, group_size)]
         if rounds == 0:
-            out.train_groups = last
+            out.train_groups = list(range(len(out.tasks)))
             return out
         if len(out.kept) >= want:
             break
-    out.train_groups = out.kept or last
+    rest = [g for g in reversed(range(len(out.tasks))) if g not in out.kept]
+    out.train_groups = sorted(out.kept[:want] + rest[: want - len(out.kept[:want])])
     return out
 
 
-def train(cfg: RLConfig, log=print) -> dict[str, Any]:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from agents.llm.hf import HFBackend
-    from agents.models import resolve
-    from agents.search import open_index
-
-    if not (cfg.model and cfg.tasks and cfg.index and cfg.output_dir):
-        raise ValueError("rl needs model=, tasks=, index= and output_dir=")
-    if cfg.dynamic_sampling and cfg.algorithm != "grpo":
-        raise ValueError("dynamic_sampling filters groups of equal rewards, which carry no "
-                         "advantage only under grpo (reinforce_pp normalises over the batch)")
-    if cfg.dynamic_sampling and not 1 <= cfg.max_sampling_rounds <= 10:
-        raise ValueError("max_sampling_rounds must be 1..10")
+def reward_functions(cfg: RLConfig, frozen) -> list:
+    """The configured rewards, each named by its config key (TRL logs ``rewards/<key>/mean``)."""
     unknown = set(cfg.rewards) - set(REWARDS) - {"judge"}
     if unknown:
         raise ValueError(f"unknown rewards {sorted(unknown)}: {sorted(REWARDS)} or judge")
-    torch.manual_seed(cfg.seed)
-    os.makedirs(cfg.output_dir, exist_ok=True)
-    path = resolve(cfg.model)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    resume = checkpoints.latest(cfg.output_dir)
-    policy = AutoModelForCausalLM.from_pretrained(resume or path, dtype=torch.float32)
-    reference = (AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32) if resume
-                 else copy.deepcopy(policy)).eval()
-    for p in reference.parameters():
-        p.requires_grad_(False)
-    backend = HFBackend(cfg.model, batch_size=8, autocast=cfg.autocast_bf16, hf_model=policy)
-    # the frozen reference generates too (simulated search engine, default judge): one backend
-    frozen = functools.cache(lambda: HFBackend(cfg.model, batch_size=8,
-                                               autocast=cfg.autocast_bf16, hf_model=reference))
-    if cfg.index == "simulated":
-        from agents.search.simulated import SimulatedSearchEngine
-
-        retriever = SimulatedSearchEngine(frozen(), cfg.simulated)
-    else:
-        retriever = open_index(cfg.index)
-    # curriculum order: fewer masks first (QA questions have 0 masks: file order kept)
-    tasks = sorted(load_items(cfg.tasks, cfg.prompt_version, cfg.limit, cfg.split),
-                   key=lambda t: t.num_masks)
-    if not tasks:
-        raise ValueError(f"no {cfg.split} tasks or questions in {cfg.tasks}")
     named = dict(REWARDS)
     if "judge" in cfg.rewards:
         from agents.judge import judge_reward
         from agents.llm import make_llm
 
-        judge_llm = (frozen() if cfg.judge.backend == "hf" and not cfg.judge.model
+        judge_llm = (_Lazy(frozen) if cfg.judge.backend == "hf" and not cfg.judge.model
                      else make_llm(cfg.judge))
         named["judge"] = judge_reward(judge_llm, cfg.judge_prompt_version)
-    reward_fns = [(named[name], w) for name, w in cfg.rewards.items()]
-    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr,
-                                  weight_decay=0.0)
-    metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
-    start_step, cursor = 0, 0  # cursor: next task in curriculum order
-    if resume:
-        state = checkpoints.load_state(resume, torch)
-        optimizer.load_state_dict(state["optimizer"])
-        start_step, cursor = state["step"], state["cursor"]
-        log(f"resuming from {resume} at step {start_step}")
-    checkpoints.keep_metrics_until(metrics_path, start_step)
-    start = time.perf_counter()
-    clip_high = cfg.clip_eps if cfg.clip_eps_high is None else cfg.clip_eps_high
 
-    def draw(n: int) -> list:
-        nonlocal cursor
-        cursor += n
-        return [tasks[(cursor - n + i) % len(tasks)] for i in range(n)]
+    def rename(fn, name):
+        wrapped = functools.wraps(fn)(lambda *a, **k: fn(*a, **k))
+        wrapped.__name__ = wrapped.__qualname__ = name
+        return wrapped
 
-    def rollout(chosen, r: int, step: int) -> Rollouts:  # round r of step
-        seed = cfg.seed + 1000 * step + 100 * r
-        episodes = [AgentEpisode(id=f"{t.id}#{g}", messages=[{"role": "user",
-                                                             "content": t.prompt}],
-                                 question=t.question, gold=t.hint)
-                    for t in chosen for g in range(cfg.group_size)]
-        AgentLoop(backend, retriever, cfg.loop).run(episodes, seed=seed)
-        group_tasks = [t for t in chosen for _ in range(cfg.group_size)]
-        completions = [e.messages[1:] for e in episodes]
-        columns = {"answers": [list(t.golds) for t in group_tasks],
-                   "num_masks": [t.num_masks for t in group_tasks]}
-        prompts = [e.messages[0]["content"] for e in episodes]
-        # each reward function once (the judge calls a model); the hybrid is their weighted sum
-        parts = {name: fn(prompts, completions, **columns)
-                 for name, (fn, _) in zip(cfg.rewards, reward_fns)}
-        rewards = [sum(w * parts[name][i] for name, (_, w) in zip(cfg.rewards, reward_fns))
-                   for i in range(len(episodes))]
-        return Rollouts(list(chosen), episodes, rewards, parts)
+    return [rename(named[name], name) for name in cfg.rewards]
 
-    for step in range(start_step, cfg.steps):
-        noise_p = None
+
+class _Lazy:
+    """An LLM made on first use (the frozen reference exists only once the trainer does)."""
+
+    def __init__(self, make):
+        self.make, self.name = make, "reference"
+
+    def generate(self, conversations, sampling):
+        return self.make().generate(conversations, sampling)
+
+
+class SearchRollout:
+    """TRL's ``rollout_func``: multi-turn search episodes through the agent loop, token in,
+    token out. TRL hands each process its slice of prompts, ``group_size`` copies of each."""
+
+    def __init__(self, cfg: RLConfig, tasks: list, reward_fns: list, retriever, tokenizer):
+        self.cfg, self.tasks, self.reward_fns = cfg, tasks, reward_fns
+        self.retriever, self.tokenizer = retriever, tokenizer
+        self.by_prompt = {t.prompt: t for t in tasks}
+        self.backend = None
+        self.stats: dict[str, float] = {}  # the last step's rollout metrics (all processes)
+
+    def _llm(self, trainer, model):
+        if self.cfg.use_vllm:
+            from agents.llm.vllm import VLLMTokenBackend
+
+            server = self.cfg.vllm_mode == "server"
+            gen = trainer.vllm_generation
+            return VLLMTokenBackend(gen.vllm_client if server else gen.llm, self.tokenizer, server)
+        if self.backend is None:  # one backend: its stop criteria are built once
+            from agents.llm.hf import HFBackend
+
+            self.backend = HFBackend(self.cfg.model, batch_size=8, autocast=self.cfg.bf16,
+                                     hf_model=model, tokenizer=self.tokenizer)
+        self.backend.model = model
+        return self.backend
+
+    def run(self, llm, chosen: list, seed: int) -> Rollouts:
+        g = self.cfg.group_size
+        episodes = [AgentEpisode(id=f"{t.id}#{i}", messages=[{"role": "user", "content": t.prompt}],
+                                 question=t.question, gold=t.hint,
+                                 tokens=TokenTrace(prompt_ids(self.tokenizer, [
+                                     {"role": "user", "content": t.prompt}])))
+                    for t in chosen for i in range(g)]
+        AgentLoop(llm, self.retriever, self.cfg.loop).run(episodes, seed=seed)
+        rewards = [0.0] * len(episodes)
+        if self.cfg.dynamic_sampling:  # the trainer scores the kept groups again (same functions)
+            group_tasks = [t for t in chosen for _ in range(g)]
+            columns = {"answers": [list(t.golds) for t in group_tasks],
+                       "num_masks": [t.num_masks for t in group_tasks]}
+            prompts = [e.messages[:1] for e in episodes]
+            completions = [e.messages[1:] for e in episodes]
+            for fn, w in zip(self.reward_fns, self.cfg.rewards.values()):
+                for i, v in enumerate(fn(prompts, completions, **columns)):
+                    rewards[i] += w * v
+        return Rollouts(list(chosen), episodes, rewards)
+
+    def draw_extra(self, step: int, rank: int, r: int, n: int) -> list:
+        """Tasks for dynamic sampling's round ``r``: a deterministic function of the step, so
+        a resumed run draws the same ones."""
+        start = (step * 7919 + rank * 104729 + r * 1299709) % len(self.tasks)
+        return [self.tasks[(start + i) % len(self.tasks)] for i in range(n)]
+
+    def __call__(self, prompts: list, trainer) -> dict[str, list]:
+        from trl.models.utils import unwrap_model_for_generation
+
+        cfg, g = self.cfg, self.cfg.group_size
+        step, rank = trainer.state.global_step, trainer.accelerator.process_index
+        if len(prompts) % g:
+            raise ValueError(f"{len(prompts)} prompts on this process: not whole groups of {g}")
+        chosen = [self.by_prompt[p[-1]["content"]] for p in prompts[::g]]
         if cfg.index == "simulated":
-            retriever.step = step
-            noise_p = retriever.noise_p()
-        policy.eval()
-        rounds = cfg.max_sampling_rounds if cfg.dynamic_sampling else 0
-        got = collect_groups(functools.partial(rollout, step=step), draw, cfg.prompts_per_step,
-                             cfg.group_size, rounds)
-        chosen, episodes, rewards, parts = got.tasks, got.episodes, got.rewards, got.parts
-        train_eps, train_rewards = got.select(got.train_groups, cfg.group_size)
-        adv = advantages(train_rewards, cfg.group_size, cfg.algorithm)
-        batch = []
-        for e, a in zip(train_eps, adv):
-            ids, mask = render_conversation(tokenizer, e.messages, cfg.max_length)
-            if sum(mask):
-                first = mask.index(1)  # first trained token; logits before it are not needed
-                batch.append((torch.tensor([ids]), first,
-                              torch.tensor(mask[first:], dtype=torch.float32), a))
-        n_tokens = sum(float(m.sum()) for _, _, m, _ in batch) or 1.0
+            self.retriever.step = step
+        with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator,
+                                         gather_deepspeed3_params=trainer.args.ds3_gather_for_generation
+                                         ) as model:
+            llm = self._llm(trainer, model)
+            was_training = model.training
+            model.eval()
+            got = collect_groups(
+                lambda tasks, r: self.run(llm, tasks, cfg.seed + 1000 * step + 100 * r + 10 * rank),
+                lambda n, r: chosen if r == 0 else self.draw_extra(step, rank, r, n),
+                len(chosen), g, cfg.max_sampling_rounds if cfg.dynamic_sampling else 0)
+            model.train(was_training)
+        self._gather_stats(trainer, got)
+        return self._outputs(got)
 
-        def logprobs(model, ids, first):  # the same precision for policy, old and reference
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
-                return _token_logprobs(model, ids, first, torch)[0]
+    def _outputs(self, got: Rollouts) -> dict[str, list]:
+        g, out = self.cfg.group_size, {k: [] for k in (
+            "prompt_ids", "completion_ids", "logprobs", "env_mask", "answers", "num_masks", "question")}
+        for group in got.train_groups:
+            task = got.tasks[group]
+            for e in got.episodes[group * g : (group + 1) * g]:
+                room = max(1, self.cfg.max_length - len(e.tokens.prompt_ids))
+                out["prompt_ids"].append(e.tokens.prompt_ids)
+                out["completion_ids"].append(e.tokens.completion_ids[:room] or [self.tokenizer.eos_token_id])
+                out["logprobs"].append(e.tokens.logprobs[:room] or [0.0])
+                out["env_mask"].append(e.tokens.env_mask[:room] or [0])
+                out["answers"].append(list(task.golds))
+                out["num_masks"].append(task.num_masks)
+                out["question"].append(task.question)
+        return out
 
-        with torch.no_grad():
-            ref = [logprobs(reference, ids, first) for ids, first, _, _ in batch]
-            # with one epoch the sampling policy is the one being updated: its log-probs come
-            # from the update's own forward pass (detached), not from a second pass
-            old = ([logprobs(policy, ids, first) for ids, first, _, _ in batch]
-                   if cfg.ppo_epochs > 1 else [None] * len(batch))
-        policy.train()
-        kl_sum, loss_sum = 0.0, 0.0
-        for _ in range(cfg.ppo_epochs):
-            optimizer.zero_grad(set_to_none=True)
-            kl_sum, loss_sum = 0.0, 0.0
-            for (ids, first, mask, a), lp_old, lp_ref in zip(batch, old, ref):
-                lp = logprobs(policy, ids, first)
-                ratio = torch.exp(lp - (lp.detach() if lp_old is None else lp_old))
-                surrogate = torch.minimum(ratio * a, torch.clamp(
-                    ratio, 1 - cfg.clip_eps, 1 + clip_high) * a)
-                kl = torch.exp(lp_ref - lp) - (lp_ref - lp) - 1  # k3 estimator, >= 0
-                loss = ((-surrogate + cfg.kl_coef * kl) * mask).sum() / n_tokens
-                loss.backward()
-                kl_sum += float((kl * mask).sum().detach())
-                loss_sum += float(loss.detach())
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
-            optimizer.step()
-        row = {"step": step + 1, "stage": stage(chosen),
-               "reward": round(sum(rewards) / len(rewards), 4),
-               **{f"reward/{k}": round(sum(v) / len(v), 4) for k, v in parts.items()},
-               "kl": round(kl_sum / n_tokens, 6), "loss": round(loss_sum, 6),
-               "searches": round(sum(e.searches for e in episodes) / len(episodes), 3),
-               "noise_p": noise_p, "trained_tokens": int(n_tokens),
-               "groups": len(chosen), "groups_signal": len(got.kept),
-               "groups_trained": len(got.train_groups),
-               "seconds": round(time.perf_counter() - start, 1)}
-        with open(metrics_path, "a", encoding="utf-8") as f:
+    def _gather_stats(self, trainer, got: Rollouts) -> None:
+        g = self.cfg.group_size
+        trained = [e for grp in got.train_groups for e in got.episodes[grp * g : (grp + 1) * g]]
+        mine = {"searches": [e.searches for e in got.episodes], "stage": [stage(got.tasks)],
+                "groups": [len(got.tasks)], "groups_signal": [len(got.kept)],
+                "groups_trained": [len(got.train_groups)],
+                "trained_tokens": [sum(sum(e.tokens.env_mask) for e in trained)]}
+        every = trainer.accelerator.gather_for_metrics([mine], use_gather_object=True)
+        searches = [s for m in every for s in m["searches"]]
+        self.stats = {"searches": round(sum(searches) / max(1, len(searches)), 3),
+                      "stage": max(s for m in every for s in m["stage"]),
+                      **{k: sum(v for m in every for v in m[k]) for k in (
+                          "groups", "groups_signal", "groups_trained", "trained_tokens")}}
+        if self.cfg.index == "simulated":
+            self.stats["noise_p"] = self.retriever.noise_p()
+
+
+class MetricsRows:
+    """A Trainer callback: one ``metrics.jsonl`` row per step (rank 0), with the names
+    ``ramp rl`` has always written."""
+
+    def __init__(self, path: str, rollout: SearchRollout, cfg: RLConfig):
+        from transformers import TrainerCallback
+
+        self.path, self.rollout, self.cfg = path, rollout, cfg
+        self.start = time.perf_counter()
+        self.last: dict[str, Any] = {}
+        self.callback = type("RampRLMetrics", (TrainerCallback,), {"on_log": self.on_log})()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if args.process_index != 0 or not logs or "reward" not in logs:
+            return
+        stats = self.rollout.stats
+        row = {"step": state.global_step, "stage": stats.get("stage", 0),
+               "reward": round(logs["reward"], 4),
+               **{f"reward/{k}": round(logs.get(f"rewards/{k}/mean", 0.0), 4) for k in self.cfg.rewards},
+               "kl": round(logs.get("kl", 0.0), 6), "loss": round(logs.get("loss", 0.0), 6),
+               "searches": stats.get("searches", 0.0), "noise_p": stats.get("noise_p"),
+               "trained_tokens": stats.get("trained_tokens", 0), "groups": stats.get("groups", 0),
+               "groups_signal": stats.get("groups_signal", 0),
+               "groups_trained": stats.get("groups_trained", 0),
+               "seconds": round(time.perf_counter() - self.start, 1)}
+        self.last = row
+        with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
-        log(f"step {row['step']}/{cfg.steps} reward {row['reward']:.3f} kl {row['kl']:.5f} "
-            f"searches {row['searches']:.2f} groups with signal {len(got.kept)}/{len(chosen)}")
-        if (step + 1) % cfg.save_steps == 0 and step + 1 < cfg.steps:
-            checkpoints.save(cfg.output_dir, policy, {"optimizer": optimizer.state_dict(),
-                                                      "cursor": cursor},
-                             step + 1, cfg.keep_checkpoints, torch)
-    final = checkpoints.save_final(policy, tokenizer, os.path.join(cfg.output_dir, "final"))
+        logger.info("step %d/%d reward %.3f kl %.5f searches %.2f groups with signal %d/%d",
+                    row["step"], self.cfg.steps, row["reward"], row["kl"], row["searches"],
+                    row["groups_signal"], row["groups"])
+
+
+def check(cfg: RLConfig) -> None:
+    """Config errors, before any model loads."""
+    if not (cfg.model and cfg.tasks and cfg.index and cfg.output_dir):
+        raise ValueError("rl needs model=, tasks=, index= and output_dir=")
+    if cfg.algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}")
+    if cfg.dynamic_sampling and cfg.algorithm != "grpo":
+        raise ValueError("dynamic_sampling filters groups of equal rewards, which carry no "
+                         "advantage only under grpo (reinforce_pp normalises over the batch)")
+    if cfg.dynamic_sampling and not 1 <= cfg.max_sampling_rounds <= 10:
+        raise ValueError("max_sampling_rounds must be 1..10")
+    if cfg.group_size < 2:
+        raise ValueError("group_size must be at least 2 (advantages are relative to the group)")
+    unknown = set(cfg.rewards) - set(REWARDS) - {"judge"}
+    if unknown:
+        raise ValueError(f"unknown rewards {sorted(unknown)}: {sorted(REWARDS)} or judge")
+    per_rank, rest = divmod(cfg.prompts_per_step * cfg.group_size, engine.world_size())
+    if rest or per_rank % cfg.group_size:
+        raise ValueError(f"prompts_per_step ({cfg.prompts_per_step}) must be a multiple of the "
+                         f"number of processes ({engine.world_size()}): each holds whole groups")
+
+
+def _trainer_args(cfg: RLConfig):
+    from trl import GRPOConfig
+
+    batch = cfg.prompts_per_step * cfg.group_size // engine.world_size()
+    vllm = ({"use_vllm": True, "vllm_mode": cfg.vllm_mode,
+             "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
+             **({"vllm_server_base_url": cfg.vllm_server_base_url} if cfg.vllm_server_base_url else {})}
+            if cfg.use_vllm else {})
+    return GRPOConfig(
+        output_dir=cfg.output_dir, max_steps=cfg.steps, per_device_train_batch_size=batch,
+        gradient_accumulation_steps=1, num_generations=cfg.group_size,
+        generation_batch_size=cfg.prompts_per_step * cfg.group_size, learning_rate=cfg.lr,
+        lr_scheduler_type="constant", weight_decay=0.0, max_grad_norm=1.0, beta=cfg.kl_coef,
+        epsilon=cfg.clip_eps, epsilon_high=cfg.clip_eps_high, num_iterations=cfg.ppo_epochs,
+        loss_type=cfg.loss_type, scale_rewards=ALGORITHMS[cfg.algorithm],
+        reward_weights=list(cfg.rewards.values()), temperature=max(cfg.loop.temperature, 1e-6),
+        max_completion_length=cfg.max_length, shuffle_dataset=False, seed=cfg.seed, bf16=cfg.bf16,
+        logging_steps=1, save_steps=cfg.save_steps, save_total_limit=cfg.keep_checkpoints,
+        report_to=cfg.report_to, remove_unused_columns=False, dataloader_num_workers=0,
+        log_completions=False, mask_truncated_completions=False,
+        gradient_checkpointing=cfg.gradient_checkpointing,  # TRL's default is True
+        **vllm, **engine.trainer_kwargs())
+
+
+def train(cfg: RLConfig, log=None) -> dict[str, Any]:
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOTrainer
+
+    from agents.models import resolve
+    from agents.search import open_index
+
+    check(cfg)
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is marked experimental
+    # setup
+    path = resolve(cfg.model)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    # curriculum order: fewer masks first (QA questions have 0 masks: file order kept)
+    tasks = sorted(load_items(cfg.tasks, cfg.prompt_version, cfg.limit, cfg.split),
+                   key=lambda t: t.num_masks)
+    if not tasks:
+        raise ValueError(f"no {cfg.split} tasks or questions in {cfg.tasks}")
+    data = Dataset.from_list([{"prompt": [{"role": "user", "content": t.prompt}],
+                               "answers": list(t.golds), "num_masks": t.num_masks,
+                               "question": t.question} for t in tasks])
+    trainer_box: list = []
+
+    @functools.cache
+    def frozen():  # the frozen reference generates too (simulated engine, default judge)
+        from agents.llm.hf import HFBackend
+
+        trainer = trainer_box[0]
+        reference = trainer.ref_model if trainer.ref_model is not None else \
+            AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(trainer.args.device).eval()
+        return HFBackend(cfg.model, batch_size=8, autocast=cfg.bf16, hf_model=reference, tokenizer=tokenizer)
+
+    if cfg.index == "simulated":
+        from agents.search.simulated import SimulatedSearchEngine
+
+        retriever = SimulatedSearchEngine(_Lazy(frozen), cfg.simulated)
+    else:
+        retriever = open_index(cfg.index)
+    rewards = reward_functions(cfg, frozen)
+    rollout = SearchRollout(cfg, tasks, rewards, retriever, tokenizer)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    trainer = GRPOTrainer(model=model, reward_funcs=rewards, args=_trainer_args(cfg),
+                          train_dataset=data, processing_class=tokenizer, rollout_func=rollout)
+    trainer_box.append(trainer)
+    resume = checkpoints.latest(cfg.output_dir)
+    start_step = checkpoints.step_of(resume)
+    metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
+    if trainer.is_world_process_zero():
+        os.makedirs(cfg.output_dir, exist_ok=True)
+        checkpoints.keep_metrics_until(metrics_path, start_step)
+    rows = MetricsRows(metrics_path, rollout, cfg)
+    trainer.add_callback(rows.callback)
+    if resume:
+        logger.info("resuming from %s at step %d", resume, start_step)
+    # loop
+    t0 = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume)
+    seconds = time.perf_counter() - t0
+    # save
+    final = checkpoints.save_trainer_final(trainer, tokenizer, os.path.join(cfg.output_dir, "final"))
     summary = {"steps": cfg.steps, "resumed_from": start_step, "algorithm": cfg.algorithm,
-               "dynamic_sampling": cfg.dynamic_sampling,
-               "seconds": round(time.perf_counter() - start, 1), "final": final}
-    with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
+               "loss_type": cfg.loss_type, "dynamic_sampling": cfg.dynamic_sampling,
+               "processes": engine.world_size(), "device": str(trainer.args.device),
+               "seconds": round(seconds, 1), "seconds_per_step": round(
+                   seconds / max(1, cfg.steps - start_step), 2), "final": final,
+               "last": rows.last,
+               "weights_sha256": checkpoints.weights_digest(trainer.accelerator.unwrap_model(trainer.model))}
+    if trainer.is_world_process_zero():
+        with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2)
     return summary

@@ -1,63 +1,76 @@
 """``ramp sft``: curriculum SFT on verified traces, loss only on the model's own tokens.
 
-A plain PyTorch loop (``bench/bench_sft.py`` compares it with TRL's SFTTrainer on the
-same model and data): each trace is rendered once by :func:`training.render.render_conversation`
-to ``(input_ids, mask)``; micro-batches are length-grouped (``micro_batch_size: 1`` is
-padding-free); the loss is the mean over trainable tokens of an optimizer step.
-Curriculum: stage-1 ... stage-4 in order (``epochs_per_stage`` each), or ``mixed``.
-Checkpoints hold the model and the optimizer/scheduler/step, and a rerun resumes from the
-latest one, continuing the step count.
+The engine is TRL's ``SFTTrainer`` (so accelerate runs it on CPU, one GPU, DDP, FSDP or
+DeepSpeed ZeRO-3, with ``report_to`` logging and Trainer checkpoints); RAMP supplies the data:
+
+- each trace is rendered once by :func:`training.render.render_conversation` to
+  ``input_ids`` + ``labels`` (``-100`` where the mask is 0: prompt, role headers,
+  ``<information>``), which TRL uses unchanged;
+- the rows are laid out in curriculum order (stage-1 ... stage-4, ``epochs_per_stage`` each,
+  shuffled within a stage by ``seed``; or ``mixed``) and read sequentially, so every
+  optimizer step takes the next ``batch_size`` traces, whatever the number of processes;
+- ``micro_batch_size`` traces per forward pass and process, packed padding-free with
+  ``position_ids`` when it is above 1; gradient accumulation makes up the rest of
+  ``batch_size``. The loss is the mean over the step's trainable tokens on every rank.
+
+Setup -> train -> save: :func:`train`. Checkpoints are TRL's ``checkpoint-N`` (model,
+optimizer, scheduler, RNG); a rerun resumes from the newest complete one.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import logging
 import os
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from training import checkpoints
+from training import checkpoints, engine
 from training.render import render_conversation
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class LoraConfig:
-    enabled: bool = False
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
+    enabled: bool = field(default=False, metadata={"help": "train LoRA adapters (peft), merged into final/"})
+    r: int = field(default=16, metadata={"help": "LoRA rank"})
+    alpha: int = field(default=32, metadata={"help": "LoRA alpha"})
+    dropout: float = field(default=0.05, metadata={"help": "LoRA dropout"})
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"],
+                                      metadata={"help": "modules that get adapters"})
 
 
 @dataclass
 class SFTConfig:
-    model: str = ""
-    traces: str = ""  # a traces directory (traces-*.parquet), or several comma-separated
-    output_dir: str = ""
-    accepted_only: bool = True
-    curriculum: str = "stages"  # stages | mixed
-    epochs_per_stage: int = 1
-    max_length: int = 1024
-    batch_size: int = 4  # examples per optimizer step
-    micro_batch_size: int = 1  # examples per forward pass (1 = padding-free)
-    lr: float = 5e-5
-    warmup_steps: int = 2
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    max_steps: int | None = None
-    limit: int | None = None
-    logging_steps: int = 1
-    save_steps: int = 10
-    keep_checkpoints: int = 2
-    seed: int = 0
-    dtype: str = "float32"  # weights; bf16 autocast is used for the forward pass on CPU
-    autocast_bf16: bool = True
-    gradient_checkpointing: bool = False
+    model: str = field(default="", metadata={"help": "local dir, Hub name or gguf:<package>/<file>"})
+    traces: str = field(default="", metadata={"help": "traces dir(s) (traces-*.parquet), comma-separated"})
+    output_dir: str = field(default="", metadata={"help": "checkpoints, metrics.jsonl, final/"})
+    accepted_only: bool = field(default=True, metadata={"help": "train only on judge-accepted traces"})
+    curriculum: str = field(default="stages", metadata={"help": "stages (stage-1 first) | mixed"})
+    epochs_per_stage: int = field(default=1, metadata={"help": "passes over each stage"})
+    max_length: int = field(default=1024, metadata={"help": "tokens per trace at most (cut at the end)"})
+    batch_size: int = field(default=4, metadata={"help": "traces per optimizer step, over all processes"})
+    micro_batch_size: int = field(default=1, metadata={
+        "help": "traces per forward pass and process (> 1: packed padding-free with position_ids)"})
+    lr: float = field(default=5e-5, metadata={"help": "peak learning rate"})
+    warmup_steps: int = field(default=2, metadata={"help": "linear warm-up, then cosine to 10 %"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    max_grad_norm: float = field(default=1.0, metadata={"help": "gradient clipping"})
+    max_steps: int | None = field(default=None, metadata={"help": "stop after N optimizer steps"})
+    limit: int | None = field(default=None, metadata={"help": "first N traces (by id)"})
+    logging_steps: int = field(default=1, metadata={"help": "metrics.jsonl row every N steps"})
+    save_steps: int = field(default=10, metadata={"help": "checkpoint-N every N steps"})
+    keep_checkpoints: int = field(default=2, metadata={"help": "newest checkpoints kept"})
+    seed: int = field(default=0, metadata={"help": "shuffle within a stage, init, dropout"})
+    dtype: str = field(default="float32", metadata={"help": "weights as loaded (bf16 mixed precision below)"})
+    bf16: bool = field(default=True, metadata={"help": "bf16 mixed precision (CPU autocast or GPU)"})
+    gradient_checkpointing: bool = field(default=False, metadata={"help": "trade compute for memory"})
     lora: LoraConfig = field(default_factory=LoraConfig)
-    tensorboard: bool = False
+    report_to: list[str] = field(default_factory=lambda: ["none"], metadata={
+        "help": "Trainer loggers: none | tensorboard | wandb | trackio (metrics.jsonl always)"})
 
 
 @dataclass
@@ -84,150 +97,178 @@ def load_examples(cfg: SFTConfig, tokenizer) -> list[Example]:
     return examples
 
 
-def plan_steps(examples: list[Example], cfg: SFTConfig) -> list[tuple[int, list[Example]]]:
-    """The whole run as a deterministic list of (stage, examples of one optimizer step)."""
+def curriculum_order(examples: list[Example], cfg: SFTConfig) -> list[Example]:
+    """Every example of the run in training order (stages in order, epochs repeated)."""
     rng = random.Random(cfg.seed)
     if cfg.curriculum == "stages":
-        phases = [(s, [e for e in examples if e.stage == s]) for s in sorted({e.stage for e in examples})]
+        phases = [[e for e in examples if e.stage == s] for s in sorted({e.stage for e in examples})]
     elif cfg.curriculum == "mixed":
-        phases = [(0, list(examples))]
+        phases = [list(examples)]
     else:
         raise ValueError("curriculum must be stages or mixed")
-    steps = []
-    for stage, items in phases:
+    order: list[Example] = []
+    for items in phases:
         for _ in range(cfg.epochs_per_stage):
-            order = items[:]
-            rng.shuffle(order)
-            for i in range(0, len(order), cfg.batch_size):
-                steps.append((stage, order[i : i + cfg.batch_size]))
-    return steps[: cfg.max_steps] if cfg.max_steps else steps
+            shuffled = items[:]
+            rng.shuffle(shuffled)
+            order += shuffled
+    return order
 
 
-def micro_batches(batch: list[Example], size: int) -> list[list[Example]]:
-    ordered = sorted(batch, key=lambda e: len(e.ids))  # similar lengths pad least
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+def plan_steps(examples: list[Example], cfg: SFTConfig) -> list[tuple[int, list[Example]]]:
+    """The run as (stage, examples) per optimizer step: ``batch_size`` consecutive examples
+    of the curriculum order (the last step of the run may be shorter); the stage is the
+    highest one in the step."""
+    order = curriculum_order(examples, cfg)
+    steps = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+    steps = steps[: cfg.max_steps] if cfg.max_steps else steps
+    return [(max(e.stage for e in batch), batch) for batch in steps]
 
 
-def train(cfg: SFTConfig, log=print) -> dict[str, Any]:
+def accumulation(cfg: SFTConfig, world_size: int) -> int:
+    """Gradient accumulation steps so that one optimizer step sees ``batch_size`` traces."""
+    per_pass = cfg.micro_batch_size * world_size
+    if cfg.micro_batch_size < 1 or cfg.batch_size % per_pass:
+        raise ValueError(f"batch_size ({cfg.batch_size}) must be a multiple of micro_batch_size "
+                         f"({cfg.micro_batch_size}) x processes ({world_size})")
+    return cfg.batch_size // per_pass
+
+
+def check(cfg: SFTConfig) -> None:
+    """Config errors, before any model loads."""
+    if not (cfg.model and cfg.traces and cfg.output_dir):
+        raise ValueError("sft needs model=, traces= and output_dir=")
+    if "tensorboard" in cfg.report_to:
+        try:
+            import tensorboard  # noqa: F401
+        except ImportError:
+            raise ValueError("report_to: [tensorboard] needs the tensorboard package "
+                             "(pip install -e '.[tb]')") from None
+
+
+def _trainer_args(cfg: SFTConfig, steps: int, world_size: int):
+    from trl import SFTConfig as TrlSFTConfig
+
+    return TrlSFTConfig(
+        output_dir=cfg.output_dir, max_steps=steps, per_device_train_batch_size=cfg.micro_batch_size,
+        gradient_accumulation_steps=accumulation(cfg, world_size), learning_rate=cfg.lr,
+        lr_scheduler_type="cosine_with_min_lr", lr_scheduler_kwargs={"min_lr_rate": 0.1},
+        warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, max_grad_norm=cfg.max_grad_norm,
+        bf16=cfg.bf16, seed=cfg.seed,
+        logging_steps=cfg.logging_steps, save_steps=cfg.save_steps,
+        save_total_limit=cfg.keep_checkpoints, report_to=cfg.report_to,
+        max_length=cfg.max_length, packing=False, padding_free=cfg.micro_batch_size > 1,
+        # curriculum order: read the rows as laid out (transformers' default sampler is random)
+        shuffle_dataset=False, train_sampling_strategy="sequential",
+        dataset_kwargs={"skip_prepare_dataset": True},
+        remove_unused_columns=False, dataloader_num_workers=0, disable_tqdm=False,
+        save_only_model=False, average_tokens_across_devices=True, use_liger_kernel=False,
+        gradient_checkpointing=cfg.gradient_checkpointing,  # TRL's default is True
+        **engine.trainer_kwargs())
+
+
+class MetricsRows:
+    """A Trainer callback: one ``metrics.jsonl`` row per logged step, from rank 0 only."""
+
+    def __init__(self, path: str, plan: list[tuple[int, list[Example]]]):
+        from transformers import TrainerCallback
+
+        self.path, self.plan = path, plan
+        self.last_loss = float("nan")
+        self.tokens = [0]
+        self.trainable = [0]
+        for _, batch in plan:
+            self.tokens.append(self.tokens[-1] + sum(len(e.ids) for e in batch))
+            self.trainable.append(self.trainable[-1] + sum(sum(e.mask) for e in batch))
+        self.callback = type("RampMetrics", (TrainerCallback,), {"on_log": self.on_log})()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        step = state.global_step
+        # args.process_index, not state.is_world_process_zero: transformers 5.23 rebuilds the
+        # state in train() with that flag left True on every rank
+        if args.process_index != 0 or not logs or "loss" not in logs or step == 0:
+            return
+        row = {"step": step, "stage": self.plan[step - 1][0], "loss": round(float(logs["loss"]), 5),
+               "lr": logs.get("learning_rate"), "tokens": self.tokens[step],
+               "trainable_tokens": self.trainable[step]}
+        self.last_loss = row["loss"]
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+        logger.info("step %d/%d stage %d loss %.4f", step, len(self.plan), row["stage"], row["loss"])
+
+
+def _load_model(cfg: SFTConfig, path: str):
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, cfg.dtype))
+    peft_config = None
+    if cfg.lora.enabled:
+        from peft import LoraConfig as PeftLora
+
+        peft_config = PeftLora(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                               target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
+    return model, peft_config
+
+
+def setup(cfg: SFTConfig):
+    """The tokenizer, the examples, the step plan and TRL's trainer over them."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import SFTTrainer
 
     from agents.models import resolve
 
-    if not (cfg.model and cfg.traces and cfg.output_dir):
-        raise ValueError("sft needs model=, traces= and output_dir=")
-    if cfg.tensorboard:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            raise ValueError("tensorboard: true needs the tensorboard package "
-                             "(pip install -e '.[tb]')") from None
-    torch.manual_seed(cfg.seed)
-    os.makedirs(cfg.output_dir, exist_ok=True)
-    resume = checkpoints.latest(cfg.output_dir)
-    base = resolve(cfg.model)
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    check(cfg)
+    world_size = engine.world_size()
+    accumulation(cfg, world_size)
+    path = resolve(cfg.model)
+    tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    weights = base if cfg.lora.enabled else (resume or base)  # LoRA checkpoints hold adapters
-    model = AutoModelForCausalLM.from_pretrained(weights, dtype=getattr(torch, cfg.dtype))
-    if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
-    if cfg.lora.enabled:
-        from peft import LoraConfig as PeftLora
-        from peft import PeftModel, get_peft_model
-
-        if resume:
-            model = PeftModel.from_pretrained(model, resume, is_trainable=True)
-        else:
-            model = get_peft_model(model, PeftLora(r=cfg.lora.r, lora_alpha=cfg.lora.alpha,
-                                                   lora_dropout=cfg.lora.dropout,
-                                                   target_modules=cfg.lora.target_modules,
-                                                   task_type="CAUSAL_LM"))
-    model.train()
     examples = load_examples(cfg, tokenizer)
-    steps = plan_steps(examples, cfg)
-    if not steps:
+    plan = plan_steps(examples, cfg)
+    if not plan:
         raise ValueError("no trainable traces (accepted traces with assistant tokens)")
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rows = [{"input_ids": e.ids, "labels": [t if m else -100 for t, m in zip(e.ids, e.mask)]}
+            for _, batch in plan for e in batch]
+    model, peft_config = _load_model(cfg, path)
+    trainer = SFTTrainer(model=model, args=_trainer_args(cfg, len(plan), world_size),
+                         train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                         peft_config=peft_config)
+    return tokenizer, examples, plan, trainer
 
-    def lr_at(step: int) -> float:  # linear warm-up, cosine decay to 10 %
-        if step < cfg.warmup_steps:
-            return (step + 1) / cfg.warmup_steps
-        progress = (step - cfg.warmup_steps) / max(1, len(steps) - cfg.warmup_steps)
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
-    start_step = 0
+def train(cfg: SFTConfig, log=None) -> dict[str, Any]:
+    # setup
+    tokenizer, examples, plan, trainer = setup(cfg)
+    world_size = engine.world_size()
+    resume = checkpoints.latest(cfg.output_dir)
+    start_step = checkpoints.step_of(resume)
     metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
+    if trainer.is_world_process_zero():
+        os.makedirs(cfg.output_dir, exist_ok=True)
+        checkpoints.keep_metrics_until(metrics_path, start_step)
+    rows_cb = MetricsRows(metrics_path, plan)
+    trainer.add_callback(rows_cb.callback)
     if resume:
-        state = checkpoints.load_state(resume, torch)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_step = state["step"]
-        log(f"resuming from {resume} at step {start_step}")
-    checkpoints.keep_metrics_until(metrics_path, start_step)
-    writer = None
-    if cfg.tensorboard:
-        writer = SummaryWriter(os.path.join(cfg.output_dir, "tensorboard"))
-    pad = tokenizer.pad_token_id
-    stats = {"tokens": 0, "trainable_tokens": 0, "padding_tokens": 0}
+        logger.info("resuming from %s at step %d", resume, start_step)
+    # loop
     t0 = time.perf_counter()
-    last_loss = float("nan")
-    for step in range(start_step, len(steps)):
-        stage, batch = steps[step]
-        n_train = sum(sum(e.mask) for e in batch)
-        total = 0.0
-        for micro in micro_batches(batch, cfg.micro_batch_size):
-            width = max(len(e.ids) for e in micro)
-            ids = torch.full((len(micro), width), pad, dtype=torch.long)
-            labels = torch.full((len(micro), width), -100, dtype=torch.long)
-            attn = torch.zeros((len(micro), width), dtype=torch.long)
-            for row, e in enumerate(micro):
-                n = len(e.ids)
-                ids[row, :n] = torch.tensor(e.ids)
-                attn[row, :n] = 1
-                labels[row, :n] = torch.tensor([t if m else -100 for t, m in zip(e.ids, e.mask)])
-                stats["tokens"] += n
-                stats["padding_tokens"] += width - n
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
-                logits = model(input_ids=ids, attention_mask=attn).logits
-            shift_logits = logits[:, :-1].float().reshape(-1, logits.shape[-1])
-            shift_labels = labels[:, 1:].reshape(-1)
-            loss = torch.nn.functional.cross_entropy(shift_logits, shift_labels,
-                                                     ignore_index=-100, reduction="sum")
-            (loss / n_train).backward()
-            total += loss.item()
-        stats["trainable_tokens"] += n_train
-        torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        last_loss = total / n_train
-        done = step + 1
-        if done % cfg.logging_steps == 0 or done == len(steps):
-            row = {"step": done, "stage": stage, "loss": round(last_loss, 5),
-                   "lr": scheduler.get_last_lr()[0], "tokens": stats["tokens"],
-                   "trainable_tokens": stats["trainable_tokens"]}
-            with open(metrics_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(row) + "\n")
-            if writer is not None:
-                writer.add_scalar("loss", last_loss, done)
-            log(f"step {done}/{len(steps)} stage {stage} loss {last_loss:.4f}")
-        if done % cfg.save_steps == 0 and done < len(steps):
-            checkpoints.save(cfg.output_dir, model, {"optimizer": optimizer.state_dict(),
-                                                     "scheduler": scheduler.state_dict()},
-                             done, cfg.keep_checkpoints, torch)
+    result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - t0
-    final = checkpoints.save_final(model.merge_and_unload() if cfg.lora.enabled else model, tokenizer,
-                       os.path.join(cfg.output_dir, "final"))
-    summary = {"steps": len(steps), "resumed_from": start_step, "examples": len(examples),
-               "final_loss": last_loss, "seconds": round(seconds, 1),
-               "tokens_per_second": round(stats["tokens"] / seconds, 1) if seconds else 0,
-               "padding_share": round(stats["padding_tokens"] /
-                                      max(1, stats["tokens"] + stats["padding_tokens"]), 4),
-               "final": final}
-    with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
+    # save
+    final = checkpoints.save_trainer_final(trainer, tokenizer, os.path.join(cfg.output_dir, "final"),
+                                           merge_lora=cfg.lora.enabled)
+    tokens = sum(len(e.ids) for _, batch in plan[start_step:] for e in batch)
+    summary = {"steps": len(plan), "resumed_from": start_step, "examples": len(examples),
+               "final_loss": rows_cb.last_loss,
+               "mean_loss": round(float(result.training_loss), 5), "seconds": round(seconds, 1),
+               "tokens_per_second": round(tokens / seconds, 1) if seconds else 0,
+               "padding_share": 0.0,  # one trace per row, or packed padding-free
+               "processes": world_size, "device": str(trainer.args.device), "final": final,
+               "weights_sha256": checkpoints.weights_digest(trainer.accelerator.unwrap_model(trainer.model))}
+    if trainer.is_world_process_zero():
+        with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2)
     return summary

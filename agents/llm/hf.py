@@ -1,15 +1,16 @@
-"""transformers ``generate`` backend: chat template, left-padded batches, CPU or GPU."""
+"""transformers ``generate`` backend: chat template, left-padded batches, on the device the
+engine gives (accelerate's: CUDA, MPS or CPU; a model being trained stays where it is)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ramp.llm import Conversation, LLMError, Sampling, cut_at_stop
+from ramp.llm import Conversation, LLMError, Sampling, TokenOutput, cut_at_stop
 
 
 class HFBackend:
     def __init__(self, model: str, dtype: str = "bfloat16", batch_size: int = 8,
-                 device: str | None = None, autocast: bool = False, hf_model=None):
+                 device=None, autocast: bool = False, hf_model=None, tokenizer=None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -19,8 +20,15 @@ class HFBackend:
         self.name = model
         self.torch = torch
         self.batch_size = batch_size
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        if device is None:
+            if hf_model is not None:
+                device = next(hf_model.parameters()).device
+            else:
+                from accelerate import PartialState
+
+                device = PartialState().device
+        self.device = torch.device(device)
+        self.tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(path)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -41,6 +49,21 @@ class HFBackend:
             self._stops[key] = StoppingCriteriaList([StopStringCriteria(self.tokenizer, list(key))])
         return self._stops[key]
 
+    def autocast_context(self):
+        return self.torch.autocast(self.device.type, dtype=self.torch.bfloat16,
+                                   enabled=self.autocast)
+
+    def _sampling_kwargs(self, sampling: Sampling, seed: int) -> dict:
+        kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        if sampling.temperature > 0:
+            self.torch.manual_seed(seed)
+            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if sampling.stop:
+            kwargs.update(stopping_criteria=self.stopping(sampling.stop))
+        return kwargs
+
     def prompt(self, conversation: Conversation) -> str:
         return self.tokenizer.apply_chat_template(conversation, tokenize=False,
                                                   add_generation_prompt=True)
@@ -53,18 +76,8 @@ class HFBackend:
             chunk = list(prompts[start : start + self.batch_size])
             enc = self.tokenizer(chunk, return_tensors="pt", padding=True,
                                  add_special_tokens=False).to(self.device)
-            kwargs = {"max_new_tokens": sampling.max_tokens,
-                      "pad_token_id": self.tokenizer.pad_token_id}
-            if sampling.temperature > 0:
-                torch.manual_seed(sampling.seed + start)
-                kwargs.update(do_sample=True, temperature=sampling.temperature,
-                              top_p=sampling.top_p)
-            else:
-                kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-            if sampling.stop:
-                kwargs.update(stopping_criteria=self.stopping(sampling.stop))
-            with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16,
-                                                         enabled=self.autocast):
+            kwargs = self._sampling_kwargs(sampling, sampling.seed + start)
+            with torch.inference_mode(), self.autocast_context():
                 ids = self.model.generate(**enc, **kwargs)
             new = ids[:, enc["input_ids"].shape[1]:]
             texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
@@ -79,3 +92,49 @@ class HFBackend:
         except RuntimeError as exc:  # e.g. out of memory: every item of this call fails
             return [LLMError(f"hf generate failed: {exc}") for _ in prompts]
         return [t if t.strip() else LLMError("empty completion") for t in texts]
+
+    def _sampled_length(self, new: list[int], stop: Sequence[str], eos: set[int]) -> int:
+        """How many of ``new`` were sampled: up to the token that completes a stop string or
+        an end-of-sequence token (both kept); what follows is padding of a finished row."""
+        for n in range(1, len(new) + 1):
+            if new[n - 1] in eos:
+                return n
+            if stop and any(s in self.tokenizer.decode(new[:n], skip_special_tokens=True) for s in stop):
+                return n
+        return len(new)
+
+    def generate_tokens(self, prompts: Sequence[list[int]],
+                        sampling: Sampling) -> list[TokenOutput | LLMError]:
+        """Continue token ids, token in, token out: the sampled ids and their log-probs under
+        the sampling distribution (logits / temperature), never a re-tokenised text."""
+        torch = self.torch
+        eos = self.model.generation_config.eos_token_id
+        eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        eos.add(self.tokenizer.eos_token_id)
+        pad = self.tokenizer.pad_token_id
+        out: list[TokenOutput | LLMError] = []
+        for start in range(0, len(prompts), self.batch_size):
+            chunk = [list(p) for p in prompts[start : start + self.batch_size]]
+            width = max(len(p) for p in chunk)
+            ids = torch.tensor([[pad] * (width - len(p)) + p for p in chunk], device=self.device)
+            attn = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in chunk], device=self.device)
+            kwargs = self._sampling_kwargs(sampling, sampling.seed + start)
+            try:
+                with torch.inference_mode(), self.autocast_context():
+                    gen = self.model.generate(input_ids=ids, attention_mask=attn, output_logits=True,
+                                              return_dict_in_generate=True, **kwargs)
+            except RuntimeError as exc:  # e.g. out of memory: every item of this chunk fails
+                out.extend(LLMError(f"hf generate failed: {exc}") for _ in chunk)
+                continue
+            new = gen.sequences[:, width:]
+            logits = torch.stack(gen.logits, dim=1).float()
+            if sampling.temperature > 0:
+                logits = logits / sampling.temperature
+            logps = torch.log_softmax(logits, -1).gather(-1, new[:, :, None]).squeeze(-1)
+            for row in range(len(chunk)):
+                sampled = new[row].tolist()
+                n = self._sampled_length(sampled, sampling.stop, eos)
+                text = self.tokenizer.decode(sampled[:n], skip_special_tokens=True)
+                out.append(TokenOutput(sampled[:n], logps[row, :n].tolist(), text) if n
+                           else LLMError("empty completion"))
+        return out

@@ -1,4 +1,5 @@
-"""RL: the policy-loss mask on a real rollout batch, advantages, and a short real run."""
+"""RL on TRL's GRPOTrainer: the loss mask on a real rollout batch, dynamic sampling,
+short real runs (bm25, simulated, judge, QA), and resume."""
 
 import json
 
@@ -6,7 +7,7 @@ import pytest
 
 from tests.conftest import SHARED, requires_shared
 from training.render import render_conversation
-from training.rl import RLConfig, advantages, informative_groups
+from training.rl import RLConfig, informative_groups
 
 
 def test_policy_loss_mask_on_a_real_rollout_batch(demo_data, tokenizer_smollm2):
@@ -40,16 +41,6 @@ def test_policy_loss_mask_on_a_real_rollout_batch(demo_data, tokenizer_smollm2):
                 assert flag == 1, tok
 
 
-def test_advantages():
-    grpo = advantages([1.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5], 4, "grpo")
-    assert grpo[0] > 0 > grpo[1] and grpo[4:] == [0.0] * 4  # equal rewards: no signal
-    assert sum(grpo[:4]) == pytest.approx(0.0)
-    rpp = advantages([1.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5], 4, "reinforce_pp")
-    assert rpp[4] > 0  # normalised over the batch, not the group
-    with pytest.raises(ValueError):
-        advantages([1.0], 1, "ppo")
-
-
 def test_informative_groups_drop_equal_reward_groups():
     assert informative_groups([0, 0, 0, 0, 1, 0, 0, 0, 0.5, 0.5, 0.5, 0.5], 4) == [1]
     assert informative_groups([0.2, 0.2], 2) == [] and informative_groups([], 4) == []
@@ -57,27 +48,26 @@ def test_informative_groups_drop_equal_reward_groups():
 
 def test_collect_groups_dynamic_sampling_order_and_fallback():
     """Selection logic with a scripted rollout (rewards per task name, no model): groups
-    with equal rewards are dropped and replaced by the next tasks, in order."""
+    with equal rewards are replaced by newly drawn tasks; short of signal, the trainer gets
+    the kept groups topped up with the latest others (TRL needs every slot filled)."""
     from training.rl import Rollouts, collect_groups
 
     script = {"a": [0, 0], "b": [1, 0], "c": [0, 0], "d": [0, 1], "e": [1, 1]}
     tasks = list(script)
     cursor = [0]
 
-    def draw(n):
+    def draw(n, r):
         cursor[0] += n
         return tasks[cursor[0] - n: cursor[0]]
 
     def rollout(picked, r):
         return Rollouts(picked, [f"{t}{i}" for t in picked for i in range(2)],
-                        [x for t in picked for x in script[t]], {"x": [0.0] * 2 * len(picked)})
+                        [x for t in picked for x in script[t]])
 
     got = collect_groups(rollout, draw, 2, 2, rounds=3)
-    assert got.tasks == ["a", "b", "c", "d"]  # round 1: a b (b kept), round 2: c (dropped)...
+    assert got.tasks == ["a", "b", "c", "d"]  # round 1: a b (b kept), round 2: c, round 3: d
     assert got.kept == [1, 3] and got.train_groups == [1, 3]
-    assert got.select(got.train_groups, 2) == (["b0", "b1", "d0", "d1"], [1, 0, 0, 1])
-    assert len(got.parts["x"]) == 8
-    cursor[0] = 4  # only "e" (equal rewards) and wrap-around-free: one round, nothing kept
+    cursor[0] = 4  # "e" then "a": equal rewards both, nothing kept; the latest is trained
     tasks.append("a")
     got = collect_groups(rollout, draw, 1, 2, rounds=2)
     assert got.tasks == ["e", "a"] and got.kept == [] and got.train_groups == [1]
@@ -93,14 +83,13 @@ def test_dynamic_sampling_run_logs_groups(demo_data, tiny_model, tmp_path):
 
     cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
                    index=str(demo_data / "index"), output_dir=str(tmp_path / "rl"), steps=2,
-                   prompts_per_step=1, group_size=2, autocast_bf16=False,
+                   prompts_per_step=1, group_size=2, bf16=False,
                    dynamic_sampling=True, max_sampling_rounds=3, clip_eps_high=0.28)
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
     train(cfg, log=lambda *_: None)
     rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
     assert [(r["step"], r["reward"], r["groups"], r["groups_signal"], r["groups_trained"])
             for r in rows] == [(1, 0.0, 3, 0, 1), (2, 0.0, 3, 0, 1)]
-    assert rows[1]["kl"] == 0.0  # no signal, no gradient: the policy is still the reference
 
 
 @pytest.mark.parametrize("index", ["bm25", "simulated"])
@@ -110,7 +99,7 @@ def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, inde
     cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
                    index=str(demo_data / "index") if index == "bm25" else "simulated",
                    output_dir=str(tmp_path / "rl"), steps=2, prompts_per_step=1, group_size=2,
-                   autocast_bf16=False)
+                   bf16=False)
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 2
     cfg.simulated.total_steps, cfg.simulated.max_tokens = 2, 16
     summary = train(cfg, log=lambda *_: None)
@@ -134,28 +123,6 @@ def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, inde
     assert rows[0]["kl"] == 0.0
 
 
-def test_token_logprobs_from_start_match_the_full_sequence(tiny_model):
-    """Projecting logits only from the first trained token gives the same log-probs as
-    the whole sequence, sliced."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    from training.rl import _token_logprobs
-
-    model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
-    ids = torch.randint(0, 1000, (1, 40))
-    with torch.no_grad():
-        full = torch.log_softmax(model(input_ids=ids).logits[:, :-1].float(), -1)
-        full = full.gather(-1, ids[:, 1:, None]).squeeze(-1)[0]
-        for start in (1, 7, 39):
-            part = _token_logprobs(model, ids, start, torch)[0]
-            assert part.shape == (40 - start,)
-            assert torch.allclose(part, full[start - 1:], atol=1e-5)
-        for start in (0, 40):
-            with pytest.raises(ValueError, match="first trained token"):
-                _token_logprobs(model, ids, start, torch)
-
-
 def test_rl_with_the_judge_reward_and_config_errors(demo_data, tiny_model, tmp_path):
     """``rewards: {judge: w}`` judges with the frozen reference model (hf, model "");
     its component is logged; in bf16 autocast the KL of step 1 is exactly 0 too. Bad
@@ -166,7 +133,7 @@ def test_rl_with_the_judge_reward_and_config_errors(demo_data, tiny_model, tmp_p
 
     cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
                    index=str(demo_data / "index"), output_dir=str(tmp_path / "rl"), steps=1,
-                   prompts_per_step=1, group_size=2, autocast_bf16=True,
+                   prompts_per_step=1, group_size=2, bf16=True,
                    rewards={"format": 0.5, "judge": 0.5})
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
     train(cfg, log=lambda *_: None)
@@ -189,7 +156,7 @@ def test_stage_two_rl_on_downstream_qa(demo_data, tiny_model, tmp_path):
     questions = SHARED / "qa" / "hotpotqa_train100" / "questions.json.gz"
     cfg = RLConfig(model=str(tiny_model), tasks=str(questions), index=str(demo_data / "index"),
                    output_dir=str(tmp_path / "rl"), steps=2, prompts_per_step=1, group_size=2,
-                   autocast_bf16=False, limit=5, rewards={"format": 0.5, "answer_f1": 0.5})
+                   bf16=False, limit=5, rewards={"format": 0.5, "answer_f1": 0.5})
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
     train(cfg, log=lambda *_: None)
     rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
@@ -199,9 +166,10 @@ def test_stage_two_rl_on_downstream_qa(demo_data, tiny_model, tmp_path):
 
 def test_rl_resumes_from_a_checkpoint_with_the_same_result(demo_data, tiny_model, tmp_path,
                                                             monkeypatch):
-    """A run stopped after checkpoint-2 and rerun continues at step 3 and ends with the same
-    metrics and weights as an uninterrupted run. A reward registered the documented way
-    (added to REWARDS) varies with the output length, so the policy really moves."""
+    """A run killed after checkpoint-2 (later checkpoints and final/ gone) and rerun
+    continues at step 3 and ends with the same metrics and weights as an uninterrupted run.
+    A reward registered the documented way (added to REWARDS) varies with the output length,
+    so the policy really moves."""
     from safetensors.torch import load_file
 
     from ramp.rewards import REWARDS, completion_text
@@ -215,7 +183,7 @@ def test_rl_resumes_from_a_checkpoint_with_the_same_result(demo_data, tiny_model
     def run(out, steps):
         cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
                        index=str(demo_data / "index"), output_dir=str(out), steps=steps,
-                       prompts_per_step=1, group_size=2, autocast_bf16=False, lr=1e-3,
+                       prompts_per_step=1, group_size=2, bf16=False, lr=1e-3,
                        save_steps=2, rewards={"length": 1.0})
         cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
         summary = train(cfg, log=lambda *_: None)
@@ -224,9 +192,13 @@ def test_rl_resumes_from_a_checkpoint_with_the_same_result(demo_data, tiny_model
             r.pop("seconds")
         return summary, rows, load_file(str(out / "final" / "model.safetensors"))
 
+    import shutil
+
     _, straight, weights = run(tmp_path / "a", 4)
     assert any(r["kl"] > 0 for r in straight)  # the policy moved
-    run(tmp_path / "b", 3)  # "killed" after step 3: checkpoint-2 on disk
+    shutil.copytree(tmp_path / "a", tmp_path / "b")  # "killed" after step 3: only checkpoint-2
+    for late in ("checkpoint-4", "checkpoint-3", "final"):
+        shutil.rmtree(tmp_path / "b" / late, ignore_errors=True)
     summary, resumed, again = run(tmp_path / "b", 4)
     assert summary["resumed_from"] == 2
     assert [r["step"] for r in resumed] == [1, 2, 3, 4] and resumed == straight

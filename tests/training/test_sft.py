@@ -23,7 +23,7 @@ def traces(demo_data, tmp_path_factory):
 
 def sft_cfg(model, traces, out, **kw):
     base = dict(model=str(model), traces=str(traces), output_dir=str(out), batch_size=2,
-                lr=3e-3, warmup_steps=1, save_steps=3, max_length=512, autocast_bf16=False)
+                lr=3e-3, warmup_steps=1, save_steps=3, max_length=512, bf16=False)
     base.update(kw)
     return SFTConfig(**base)
 
@@ -39,6 +39,17 @@ def test_curriculum_plan_orders_stages(tiny_model, traces):
     assert stages == sorted(stages) and len(set(stages)) > 1
     mixed = plan_steps(examples, sft_cfg(tiny_model, traces, "u", curriculum="mixed"))
     assert sum(len(b) for _, b in mixed) == len(examples)
+
+
+def test_the_trainer_reads_traces_in_curriculum_order(tiny_model, traces, tmp_path):
+    """TRL's dataloader yields the plan's examples in order (transformers' default sampler
+    would shuffle them and lose the stage order)."""
+    from training.sft import setup
+
+    _, _, plan, trainer = setup(sft_cfg(tiny_model, traces, tmp_path / "o"))
+    want = [e.ids for _, batch in plan for e in batch]
+    got = [b["input_ids"][0].tolist() for b in trainer.get_train_dataloader()]
+    assert got == want
 
 
 def test_loss_falls_and_a_resumed_run_continues_the_step_count(tiny_model, traces, tmp_path):
@@ -79,8 +90,8 @@ def test_lora_run_writes_a_merged_checkpoint(tiny_model, traces, tmp_path):
 def test_tensorboard_without_the_package_is_one_clear_error(monkeypatch, tmp_path):
     import sys
 
-    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if not installed
     cfg = SFTConfig(model="m", traces=str(tmp_path), output_dir=str(tmp_path / "o"),
-                    tensorboard=True)
+                    report_to=["tensorboard"])
     with pytest.raises(ValueError, match=r"pip install -e '\.\[tb\]'"):
         train(cfg, log=lambda *_: None)
