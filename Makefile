@@ -70,6 +70,7 @@ bench: setup
 	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_traces.py
 	$(BIN)/python bench/bench_sft.py
+	$(BIN)/python bench/bench_rl.py
 
 lint: setup
 	$(BIN)/python -m ruff check ramp pipelines agents training tests bench

@@ -234,6 +234,7 @@ class SearchRollout:
         if len(prompts) % g:
             raise ValueError(f"{len(prompts)} prompts on this process: not whole groups of {g}")
         chosen = [self.by_prompt[p[-1]["content"]] for p in prompts[::g]]
+        started = time.perf_counter()
         if cfg.index == "simulated":
             self.retriever.step = step
         with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator,
@@ -247,7 +248,7 @@ class SearchRollout:
                 lambda n, r: chosen if r == 0 else self.draw_extra(step, rank, r, n),
                 len(chosen), g, cfg.max_sampling_rounds if cfg.dynamic_sampling else 0)
             model.train(was_training)
-        self._gather_stats(trainer, got)
+        self._gather_stats(trainer, got, time.perf_counter() - started)
         return self._outputs(got)
 
     def _outputs(self, got: Rollouts) -> dict[str, list]:
@@ -266,16 +267,18 @@ class SearchRollout:
                 out["question"].append(task.question)
         return out
 
-    def _gather_stats(self, trainer, got: Rollouts) -> None:
+    def _gather_stats(self, trainer, got: Rollouts, seconds: float) -> None:
         g = self.cfg.group_size
         trained = [e for grp in got.train_groups for e in got.episodes[grp * g : (grp + 1) * g]]
         mine = {"searches": [e.searches for e in got.episodes], "stage": [stage(got.tasks)],
                 "groups": [len(got.tasks)], "groups_signal": [len(got.kept)],
                 "groups_trained": [len(got.train_groups)],
-                "trained_tokens": [sum(sum(e.tokens.env_mask) for e in trained)]}
+                "trained_tokens": [sum(sum(e.tokens.env_mask) for e in trained)],
+                "rollout_seconds": [seconds]}
         every = trainer.accelerator.gather_for_metrics([mine], use_gather_object=True)
         searches = [s for m in every for s in m["searches"]]
         self.stats = {"searches": round(sum(searches) / max(1, len(searches)), 3),
+                      "rollout_seconds": round(max(s for m in every for s in m["rollout_seconds"]), 2),
                       "stage": max(s for m in every for s in m["stage"]),
                       **{k: sum(v for m in every for v in m[k]) for k in (
                           "groups", "groups_signal", "groups_trained", "trained_tokens")}}
@@ -300,20 +303,27 @@ class MetricsRows:
             return
         stats = self.rollout.stats
         row = {"step": state.global_step, "stage": stats.get("stage", 0),
-               "reward": round(logs["reward"], 4),
-               **{f"reward/{k}": round(logs.get(f"rewards/{k}/mean", 0.0), 4) for k in self.cfg.rewards},
-               "kl": round(logs.get("kl", 0.0), 6), "loss": round(logs.get("loss", 0.0), 6),
+               "reward": _round(logs["reward"], 4),
+               **{f"reward/{k}": _round(logs.get(f"rewards/{k}/mean", 0.0), 4) for k in self.cfg.rewards},
+               "kl": _round(logs.get("kl", 0.0), 6), "loss": _round(logs.get("loss", 0.0), 6),
                "searches": stats.get("searches", 0.0), "noise_p": stats.get("noise_p"),
                "trained_tokens": stats.get("trained_tokens", 0), "groups": stats.get("groups", 0),
-               "groups_signal": stats.get("groups_signal", 0),
+               "groups_signal": (stats.get("groups_signal", 0) if self.cfg.dynamic_sampling else
+                                 round(stats.get("groups", 0) * (1 - logs.get("frac_reward_zero_std", 1.0)))),
                "groups_trained": stats.get("groups_trained", 0),
+               "rollout_seconds": stats.get("rollout_seconds", 0.0),
                "seconds": round(time.perf_counter() - self.start, 1)}
         self.last = row
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
-        logger.info("step %d/%d reward %.3f kl %.5f searches %.2f groups with signal %d/%d",
+        logger.info("step %d/%d reward %s kl %s searches %.2f groups with signal %d/%d",
                     row["step"], self.cfg.steps, row["reward"], row["kl"], row["searches"],
                     row["groups_signal"], row["groups"])
+
+
+def _round(value, digits: int):
+    """A logged number, rounded; TRL logs None where a metric had no value this step."""
+    return None if value is None else round(float(value), digits)
 
 
 def check(cfg: RLConfig) -> None:

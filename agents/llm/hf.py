@@ -54,7 +54,9 @@ class HFBackend:
                                    enabled=self.autocast)
 
     def _sampling_kwargs(self, sampling: Sampling, seed: int) -> dict:
-        kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        # use_cache: a trainer may have turned the KV cache off in the model's config
+        kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": self.tokenizer.pad_token_id,
+                  "use_cache": True}
         if sampling.temperature > 0:
             self.torch.manual_seed(seed)
             kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)

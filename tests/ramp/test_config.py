@@ -41,3 +41,12 @@ def test_shipped_configs_load_and_name_their_command():
             assert f.read_text().startswith(f"# ramp {stage} "), f
             load_config(schema, f)
     assert load_config(DataConfig, CONFIG_DIR / "data" / "demo.yaml").spacy.model
+
+
+def test_exponent_floats_without_a_dot_are_numbers():
+    """YAML 1.1 reads ``1e-3`` as a string; a float field still takes it (``lr=1e-3``)."""
+    from training.sft import SFTConfig
+
+    assert load_config(SFTConfig, None, ["lr=1e-3"]).lr == 0.001
+    with pytest.raises(ConfigError, match="expected a number"):
+        load_config(SFTConfig, None, ["lr=fast"])

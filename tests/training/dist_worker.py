@@ -20,8 +20,13 @@ def main() -> None:
         from training.sft import SFTConfig as Config
         from training.sft import train
     else:
+        from ramp.rewards import REWARDS, completion_text
         from training.rl import RLConfig as Config
         from training.rl import train
+
+        # registered the documented way: a reward that varies, so a tiny random policy moves
+        REWARDS["length"] = lambda prompts, completions, **_: [
+            len(completion_text(c)) % 7 / 7 for c in completions]
     summary = train(load_config(Config, None, overrides))
     out.mkdir(parents=True, exist_ok=True)
     (out / f"rank-{os.environ.get('RANK', '0')}.json").write_text(json.dumps(summary))

@@ -1,6 +1,8 @@
-"""SFT and RL under 2 real processes (torchrun, gloo on CPU) against 1 process at the same
-global batch: the same loss curve, identical weights on every rank, files written once,
-and a kill + rerun that resumes. Slow: each case starts real process groups."""
+"""SFT and RL under 2 real processes (torchrun, gloo on CPU): identical weights on every
+rank, files written once, a kill + rerun that resumes; for SFT also the same loss curve as
+1 process at the same global batch. (RL rollouts are sampled, and each process draws from
+its own seeded stream, so 1 and 2 processes sample different rollouts: their loss curves
+are not compared.) Slow: each case starts real process groups."""
 
 from __future__ import annotations
 
@@ -94,3 +96,39 @@ def test_sft_resumes_under_two_processes(tiny_model, sft_traces, tmp_path):
     assert resumed[0]["weights_sha256"] == full[0]["weights_sha256"]
     assert [r["loss"] for r in rows(out / "metrics.jsonl")] == \
         [r["loss"] for r in rows(tmp_path / "full" / "metrics.jsonl")]
+
+
+def rl_overrides(tiny_model, demo_data, out):
+    return {"model": tiny_model, "tasks": demo_data / "data" / "tasks", "index": demo_data / "index",
+            "output_dir": out, "steps": 4, "prompts_per_step": 2, "group_size": 2, "lr": 0.0002,
+            "save_steps": 2, "bf16": False, "rewards.length": 1.0, "loop.max_tokens": 8,
+            "loop.max_turns": 2}
+
+
+@pytest.mark.xfail(strict=True, reason="open defect: under 2 processes the first GRPO update has a "
+                   "grad norm of ~1.5e6 and the policy turns NaN (KL inf at step 2); 1 process is fine")
+def test_rl_two_processes_and_resume(tiny_model, demo_data, tmp_path):
+    """GRPO on TRL under 2 processes, one task (group of 2) each: both ranks end with the
+    same weights, rank 0 alone writes metrics, checkpoints and final/; a run killed after
+    checkpoint-2 resumes under 2 processes and ends with the same metrics and weights."""
+    import shutil
+
+    full = launch(2, "rl", tmp_path / "full", rl_overrides(tiny_model, demo_data, tmp_path / "full"))
+    assert full[0]["processes"] == 2
+    assert full[0]["weights_sha256"] == full[1]["weights_sha256"]
+    straight = rows(tmp_path / "full" / "metrics.jsonl")
+    assert [r["step"] for r in straight] == [1, 2, 3, 4]
+    assert all(r["groups"] == 2 for r in straight) and any(r["kl"] > 0 for r in straight)
+    assert all(r["kl"] is not None and r["kl"] < 1 for r in straight)
+    assert (tmp_path / "full" / "final" / "model.safetensors").exists()
+    out = tmp_path / "killed"
+    shutil.copytree(tmp_path / "full", out)
+    for late in ("checkpoint-4", "checkpoint-3", "final", "summary.json"):
+        path = out / late
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    resumed = launch(2, "rl", out, rl_overrides(tiny_model, demo_data, out))
+    assert resumed[0]["resumed_from"] == 2
+    assert resumed[0]["weights_sha256"] == full[0]["weights_sha256"]
+    again = rows(out / "metrics.jsonl")
+    drop = lambda rs: [{k: v for k, v in r.items() if "seconds" not in k} for r in rs]  # noqa: E731
+    assert drop(again) == drop(straight)
