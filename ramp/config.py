@@ -79,7 +79,16 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
     unknown = set(data) - set(types_)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(types_)}")
-    kwargs = {k: _coerce(types_[k], v, f"{where}.{k}") for k, v in data.items()}
+    defaults = {f.name: f.default_factory for f in dataclasses.fields(cls)
+                if f.default_factory is not dataclasses.MISSING}
+    kwargs = {}
+    for k, v in data.items():
+        base = defaults[k]() if k in defaults else None
+        if dataclasses.is_dataclass(base) and isinstance(v, dict):
+            # a nested section keeps the defaults its parent gives it (RLConfig.loop differs
+            # from LoopConfig's own), with the given keys on top
+            v = merge(to_dict(base), v)
+        kwargs[k] = _coerce(types_[k], v, f"{where}.{k}")
     return cls(**kwargs)
 
 

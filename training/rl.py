@@ -363,7 +363,9 @@ def _trainer_args(cfg: RLConfig):
         lr_scheduler_type="constant", weight_decay=0.0, max_grad_norm=1.0, beta=cfg.kl_coef,
         epsilon=cfg.clip_eps, epsilon_high=cfg.clip_eps_high, num_iterations=cfg.ppo_epochs,
         loss_type=cfg.loss_type, scale_rewards=ALGORITHMS[cfg.algorithm],
-        reward_weights=list(cfg.rewards.values()), temperature=max(cfg.loop.temperature, 1e-6),
+        reward_weights=list(cfg.rewards.values()),
+        # the trainer scores log-probs at the sampling temperature; greedy rollouts: raw logits
+        temperature=cfg.loop.temperature if cfg.loop.temperature > 0 else 1.0,
         max_completion_length=cfg.max_length, shuffle_dataset=False, seed=cfg.seed, bf16=cfg.bf16,
         logging_steps=1, save_steps=cfg.save_steps, save_total_limit=cfg.keep_checkpoints,
         report_to=cfg.report_to, remove_unused_columns=False, dataloader_num_workers=0,

@@ -50,3 +50,12 @@ def test_exponent_floats_without_a_dot_are_numbers():
     assert load_config(SFTConfig, None, ["lr=1e-3"]).lr == 0.001
     with pytest.raises(ConfigError, match="expected a number"):
         load_config(SFTConfig, None, ["lr=fast"])
+
+
+def test_a_nested_section_keeps_its_parents_defaults():
+    """RLConfig's loop samples at temperature 1.0 (LoopConfig's own default is greedy);
+    overriding one loop key must not reset the others to LoopConfig's defaults."""
+    from training.rl import RLConfig
+
+    cfg = load_config(RLConfig, None, ["loop.max_tokens=8"])
+    assert cfg.loop.max_tokens == 8 and cfg.loop.temperature == RLConfig().loop.temperature == 1.0

@@ -105,8 +105,6 @@ def rl_overrides(tiny_model, demo_data, out):
             "loop.max_turns": 2}
 
 
-@pytest.mark.xfail(strict=True, reason="open defect: under 2 processes the first GRPO update has a "
-                   "grad norm of ~1.5e6 and the policy turns NaN (KL inf at step 2); 1 process is fine")
 def test_rl_two_processes_and_resume(tiny_model, demo_data, tmp_path):
     """GRPO on TRL under 2 processes, one task (group of 2) each: both ranks end with the
     same weights, rank 0 alone writes metrics, checkpoints and final/; a run killed after
