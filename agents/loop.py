@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from agents.chat import environment_ids
 from ramp.llm import LLM, LLMError, Sampling, TokenOutput
 from ramp.search import Hit, Retriever
 from ramp.trace import information, parse_turn
@@ -48,28 +49,6 @@ class TokenTrace:
         self.completion_ids += ids
         self.logprobs += logprobs if logprobs is not None else [0.0] * len(ids)
         self.env_mask += [int(sampled)] * len(ids)
-
-
-def _render(tokenizer, messages, generation_prompt: bool) -> str:
-    return tokenizer.apply_chat_template(list(messages), tokenize=False,
-                                         add_generation_prompt=generation_prompt)
-
-
-def prompt_ids(tokenizer, messages) -> list[int]:
-    """The ids of a conversation rendered for the model's next turn."""
-    return tokenizer(_render(tokenizer, messages, True), add_special_tokens=False)["input_ids"]
-
-
-def environment_ids(tokenizer, messages, user_text: str) -> list[int]:
-    """The ids that follow the model's last turn (``messages[-1]``, sampled) when the
-    environment answers with ``user_text``: the template's end of that turn, the user turn
-    and the next assistant header."""
-    head = _render(tokenizer, messages[:-1], True)
-    turn = messages[-1]["content"]
-    full = _render(tokenizer, [*messages, {"role": "user", "content": user_text}], True)
-    if not full.startswith(head + turn):
-        raise ValueError("the chat template does not render the conversation as prefixes")
-    return tokenizer(full[len(head) + len(turn):], add_special_tokens=False)["input_ids"]
 
 
 @dataclass
@@ -158,7 +137,11 @@ class AgentLoop:
             results = self.retriever.search(queries, self.cfg.topk, exclude)
         for e, hits in zip(batch, results):
             if e.tokens is not None:
-                ids = environment_ids(self.llm.tokenizer, e.messages, information(hits))
+                try:
+                    ids = environment_ids(self.llm.tokenizer, e.messages, information(hits))
+                except ValueError as exc:  # this episode cannot go on token-exactly
+                    e.state, e.error = "failed", ("template_error", str(exc))
+                    continue
                 e.tokens.add(ids, None, sampled=False)
             e.messages.append({"role": "user", "content": information(hits)})
             e.last_hits, e.searches, e.state = hits, e.searches + 1, "generate"

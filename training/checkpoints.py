@@ -39,32 +39,26 @@ def keep_metrics_until(metrics_path: str, step: int) -> None:
         f.writelines(kept)
 
 
-def save_final(model, tokenizer, final: str) -> str:
-    """A loadable HF checkpoint (safetensors + tokenizer), swapped into place atomically."""
+def save_trainer_final(trainer, tokenizer, final: str, lora_base: str | None = None) -> str:
+    """``final/`` from a trained Trainer: every rank takes part in ``save_model`` (FSDP and
+    ZeRO-3 gather the full state dict), rank 0 writes. With ``lora_base`` the saved adapters
+    are merged into those base weights on rank 0 (a merge on sharded parameters would not
+    see whole tensors)."""
     tmp = final + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    return final
-
-
-def save_trainer_final(trainer, tokenizer, final: str, merge_lora: bool = False) -> str:
-    """``final/`` from a trained Trainer: every rank takes part (FSDP / ZeRO-3 gather the
-    full state dict), rank 0 writes; LoRA adapters are merged into the base weights."""
-    tmp = final + ".tmp"
-    if merge_lora:
-        merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
-        if trainer.is_world_process_zero():
-            save_final(merged, tokenizer, final)
-        trainer.accelerator.wait_for_everyone()
-        return final
     if trainer.is_world_process_zero():
         shutil.rmtree(tmp, ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
-    trainer.save_model(tmp)  # collective under FSDP / DeepSpeed; writes on rank 0
+    trainer.save_model(tmp)
     if trainer.is_world_process_zero():
+        if lora_base:
+            import torch
+            from peft import PeftModel
+            from transformers import AutoModelForCausalLM
+
+            base = AutoModelForCausalLM.from_pretrained(lora_base, dtype=torch.float32)
+            merged = PeftModel.from_pretrained(base, tmp).merge_and_unload()
+            shutil.rmtree(tmp)
+            merged.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
@@ -73,7 +67,8 @@ def save_trainer_final(trainer, tokenizer, final: str, merge_lora: bool = False)
 
 
 def weights_digest(model) -> str:
-    """SHA-256 of this rank's parameters (under DDP every rank must give the same)."""
+    """SHA-256 of this rank's parameters (under DDP every rank must give the same; the
+    distributed tests compare them)."""
     import hashlib
 
     digest = hashlib.sha256()

@@ -21,3 +21,32 @@ def trainer_kwargs() -> dict:
     import torch
 
     return {"use_cpu": not torch.accelerator.is_available()}
+
+
+def metrics_callback(path: str, row):
+    """A Trainer callback that appends ``row(state, logs)`` (a dict, or None to skip) to the
+    JSONL file ``path`` on rank 0 only: ``metrics.jsonl`` of SFT and RL."""
+    import json
+
+    from transformers import TrainerCallback
+
+    class MetricsRows(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if args.process_index != 0 or not logs or state.global_step == 0:
+                return
+            got = row(state, logs)
+            if got is not None:
+                with open(path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(got) + "\n")
+
+    return MetricsRows()
+
+
+def write_summary(trainer, output_dir: str, summary: dict) -> dict:
+    """``summary.json`` from rank 0; every rank gets the summary back."""
+    import json
+
+    if trainer.is_world_process_zero():
+        with open(os.path.join(output_dir, "summary.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2)
+    return summary

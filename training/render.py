@@ -14,12 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agents.chat import render as _render
 from ramp.trace import INFORMATION
-
-
-def _render(tokenizer, messages, generation_prompt: bool = False) -> str:
-    return tokenizer.apply_chat_template(list(messages), tokenize=False,
-                                         add_generation_prompt=generation_prompt)
 
 
 def trainable_ranges(tokenizer, messages: Sequence[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:

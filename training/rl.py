@@ -20,16 +20,18 @@ Setup -> train -> save: :func:`train`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import json
+import hashlib
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.chat import prompt_ids
 from agents.llm import LLMConfig
-from agents.loop import AgentEpisode, AgentLoop, LoopConfig, TokenTrace, prompt_ids
+from agents.loop import AgentEpisode, AgentLoop, LoopConfig, TokenTrace
 from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
 from ramp.rewards import REWARDS
@@ -96,6 +98,13 @@ def stage(items) -> int:
                default=0)
 
 
+def stable_seed(*parts: int) -> int:
+    """A sampling seed from (seed, step, round, rank): distinct for every combination (the
+    agent loop adds its own small turn and chunk offsets)."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x3FFFFFFF
+
+
 def informative_groups(rewards: list[float], group_size: int) -> list[int]:
     """DAPO's dynamic-sampling filter: the groups whose rewards are not all equal (a group
     of equal rewards has zero advantage everywhere and teaches nothing)."""
@@ -143,10 +152,8 @@ def collect_groups(rollout, draw, want: int, group_size: int, rounds: int) -> Ro
 
 
 def reward_functions(cfg: RLConfig, frozen) -> list:
-    """The configured rewards, each named by its config key (TRL logs ``rewards/<key>/mean``)."""
-    unknown = set(cfg.rewards) - set(REWARDS) - {"judge"}
-    if unknown:
-        raise ValueError(f"unknown rewards {sorted(unknown)}: {sorted(REWARDS)} or judge")
+    """The configured rewards (checked by :func:`check`), each named by its config key (TRL
+    logs ``rewards/<key>/mean``)."""
     named = dict(REWARDS)
     if "judge" in cfg.rewards:
         from agents.judge import judge_reward
@@ -182,6 +189,7 @@ class SearchRollout:
         self.cfg, self.tasks, self.reward_fns = cfg, tasks, reward_fns
         self.retriever, self.tokenizer = retriever, tokenizer
         self.by_prompt = {t.prompt: t for t in tasks}
+        self.position = {t.prompt: i for i, t in enumerate(tasks)}  # curriculum order
         self.backend = None
         self.stats: dict[str, float] = {}  # the last step's rollout metrics (all processes)
 
@@ -190,8 +198,18 @@ class SearchRollout:
             from agents.llm.vllm import VLLMTokenBackend
 
             server = self.cfg.vllm_mode == "server"
-            gen = trainer.vllm_generation
-            return VLLMTokenBackend(gen.vllm_client if server else gen.llm, self.tokenizer, server)
+            if self.backend is None:
+                gen = trainer.vllm_generation
+                engine = gen.llm if not server else getattr(gen, "vllm_client", None)
+                if engine is None:  # TRL opens the server client (and weight sync) on rank 0 only
+                    from trl.generation.vllm_client import VLLMClient
+
+                    engine = VLLMClient(base_url=trainer.args.vllm_server_base_url,
+                                        host=trainer.args.vllm_server_host,
+                                        server_port=trainer.args.vllm_server_port,
+                                        connection_timeout=trainer.args.vllm_server_timeout)
+                self.backend = VLLMTokenBackend(engine, self.tokenizer, server)
+            return self.backend
         if self.backend is None:  # one backend: its stop criteria are built once
             from agents.llm.hf import HFBackend
 
@@ -220,36 +238,51 @@ class SearchRollout:
                     rewards[i] += w * v
         return Rollouts(list(chosen), episodes, rewards)
 
-    def draw_extra(self, step: int, rank: int, r: int, n: int) -> list:
-        """Tasks for dynamic sampling's round ``r``: a deterministic function of the step, so
-        a resumed run draws the same ones."""
-        start = (step * 7919 + rank * 104729 + r * 1299709) % len(self.tasks)
+    def draw_extra(self, after, rank: int, world: int, r: int, n: int) -> list:
+        """Tasks for dynamic sampling's round ``r``: the ones that follow this step's tasks in
+        curriculum order (each rank and round its own slice), so the stage order holds and a
+        resumed run draws the same ones."""
+        start = self.position[after.prompt] + 1 + ((r - 1) * world + rank) * n
         return [self.tasks[(start + i) % len(self.tasks)] for i in range(n)]
 
     def __call__(self, prompts: list, trainer) -> dict[str, list]:
-        from trl.models.utils import unwrap_model_for_generation
-
         cfg, g = self.cfg, self.cfg.group_size
         step, rank = trainer.state.global_step, trainer.accelerator.process_index
+        world = trainer.accelerator.num_processes
         if len(prompts) % g:
             raise ValueError(f"{len(prompts)} prompts on this process: not whole groups of {g}")
         chosen = [self.by_prompt[p[-1]["content"]] for p in prompts[::g]]
         started = time.perf_counter()
         if cfg.index == "simulated":
             self.retriever.step = step
-        with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator,
-                                         gather_deepspeed3_params=trainer.args.ds3_gather_for_generation
-                                         ) as model:
+        with self._generating(trainer) as model:
             llm = self._llm(trainer, model)
-            was_training = model.training
-            model.eval()
             got = collect_groups(
-                lambda tasks, r: self.run(llm, tasks, cfg.seed + 1000 * step + 100 * r + 10 * rank),
-                lambda n, r: chosen if r == 0 else self.draw_extra(step, rank, r, n),
+                lambda tasks, r: self.run(llm, tasks, stable_seed(cfg.seed, step, r, rank)),
+                lambda n, r: chosen if r == 0 else self.draw_extra(chosen[-1], rank, world, r, n),
                 len(chosen), g, cfg.max_sampling_rounds if cfg.dynamic_sampling else 0)
-            model.train(was_training)
         self._gather_stats(trainer, got, time.perf_counter() - started)
         return self._outputs(got)
+
+    @contextlib.contextmanager
+    def _generating(self, trainer):
+        """The policy, ready to generate: with vLLM nothing (TRL syncs its weights); with HF
+        ``generate`` TRL's unwrapped model (ZeRO-3 weights gathered), in eval mode."""
+        if self.cfg.use_vllm:
+            yield None
+            return
+        from trl.models.utils import unwrap_model_for_generation
+
+        with unwrap_model_for_generation(
+                trainer.model_wrapped, trainer.accelerator,
+                gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
+                gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs) as model:
+            was_training = model.training
+            model.eval()
+            try:
+                yield model
+            finally:
+                model.train(was_training)
 
     def _outputs(self, got: Rollouts) -> dict[str, list]:
         g, out = self.cfg.group_size, {k: [] for k in (
@@ -275,7 +308,9 @@ class SearchRollout:
                 "groups_trained": [len(got.train_groups)],
                 "trained_tokens": [sum(sum(e.tokens.env_mask) for e in trained)],
                 "rollout_seconds": [seconds]}
-        every = trainer.accelerator.gather_for_metrics([mine], use_gather_object=True)
+        from accelerate.utils import gather_object
+
+        every = gather_object([mine])
         searches = [s for m in every for s in m["searches"]]
         self.stats = {"searches": round(sum(searches) / max(1, len(searches)), 3),
                       "rollout_seconds": round(max(s for m in every for s in m["rollout_seconds"]), 2),
@@ -286,39 +321,52 @@ class SearchRollout:
             self.stats["noise_p"] = self.retriever.noise_p()
 
 
-class MetricsRows:
-    """A Trainer callback: one ``metrics.jsonl`` row per step (rank 0), with the names
-    ``ramp rl`` has always written."""
+class StepRows:
+    """``metrics.jsonl`` rows with the names ``ramp rl`` has always written: TRL's logged
+    reward, per-reward means, KL and loss, and the rollout's own statistics."""
 
-    def __init__(self, path: str, rollout: SearchRollout, cfg: RLConfig):
-        from transformers import TrainerCallback
-
-        self.path, self.rollout, self.cfg = path, rollout, cfg
+    def __init__(self, rollout: SearchRollout, cfg: RLConfig):
+        self.rollout, self.cfg = rollout, cfg
         self.start = time.perf_counter()
         self.last: dict[str, Any] = {}
-        self.callback = type("RampRLMetrics", (TrainerCallback,), {"on_log": self.on_log})()
 
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if args.process_index != 0 or not logs or "reward" not in logs:
-            return
-        stats = self.rollout.stats
+    def __call__(self, state, logs) -> dict | None:
+        if "reward" not in logs:
+            return None
+        stats, cfg = self.rollout.stats, self.cfg
+        signal = (stats.get("groups_signal", 0) if cfg.dynamic_sampling else  # TRL's share otherwise
+                  round(stats.get("groups", 0) * (1 - logs.get("frac_reward_zero_std", 1.0))))
         row = {"step": state.global_step, "stage": stats.get("stage", 0),
                "reward": _round(logs["reward"], 4),
-               **{f"reward/{k}": _round(logs.get(f"rewards/{k}/mean", 0.0), 4) for k in self.cfg.rewards},
+               **{f"reward/{k}": _round(logs.get(f"rewards/{k}/mean", 0.0), 4) for k in cfg.rewards},
                "kl": _round(logs.get("kl", 0.0), 6), "loss": _round(logs.get("loss", 0.0), 6),
                "searches": stats.get("searches", 0.0), "noise_p": stats.get("noise_p"),
                "trained_tokens": stats.get("trained_tokens", 0), "groups": stats.get("groups", 0),
-               "groups_signal": (stats.get("groups_signal", 0) if self.cfg.dynamic_sampling else
-                                 round(stats.get("groups", 0) * (1 - logs.get("frac_reward_zero_std", 1.0)))),
-               "groups_trained": stats.get("groups_trained", 0),
+               "groups_signal": signal, "groups_trained": stats.get("groups_trained", 0),
                "rollout_seconds": stats.get("rollout_seconds", 0.0),
                "seconds": round(time.perf_counter() - self.start, 1)}
         self.last = row
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
         logger.info("step %d/%d reward %s kl %s searches %.2f groups with signal %d/%d",
-                    row["step"], self.cfg.steps, row["reward"], row["kl"], row["searches"],
+                    row["step"], cfg.steps, row["reward"], row["kl"], row["searches"],
                     row["groups_signal"], row["groups"])
+        return row
+
+
+def check_sharding(accelerator, cfg: RLConfig) -> None:
+    """Generation that needs whole weights must have them: under FSDP (and for the frozen
+    reference under ZeRO-3) every generate step is a collective, and ranks roll out different
+    numbers of turns, so HF generation there would hang. Said up front instead."""
+    kind = str(accelerator.distributed_type).rsplit(".", 1)[-1]
+    plugin = getattr(accelerator.state, "deepspeed_plugin", None)
+    zero3 = kind == "DEEPSPEED" and plugin is not None and plugin.zero_stage == 3
+    if kind == "FSDP" and not cfg.use_vllm:
+        raise ValueError("RL under FSDP needs use_vllm=true (HF generate on sharded weights "
+                         "would hang); or use configs/accelerate/zero3.yaml")
+    reference_generates = cfg.index == "simulated" or (
+        "judge" in cfg.rewards and cfg.judge.backend == "hf" and not cfg.judge.model)
+    if (kind == "FSDP" or zero3) and reference_generates:
+        raise ValueError("under FSDP / ZeRO-3 the frozen reference is sharded: serve the simulated "
+                         "engine or the judge (index=http://..., judge.backend=openai)")
 
 
 def _round(value, digits: int):
@@ -374,7 +422,8 @@ def _trainer_args(cfg: RLConfig):
         **vllm, **engine.trainer_kwargs())
 
 
-def train(cfg: RLConfig, log=None) -> dict[str, Any]:
+def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
+    """``callbacks``: extra Trainer callbacks (the distributed tests read each rank's weights)."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -421,14 +470,16 @@ def train(cfg: RLConfig, log=None) -> dict[str, Any]:
     trainer = GRPOTrainer(model=model, reward_funcs=rewards, args=_trainer_args(cfg),
                           train_dataset=data, processing_class=tokenizer, rollout_func=rollout)
     trainer_box.append(trainer)
+    check_sharding(trainer.accelerator, cfg)
     resume = checkpoints.latest(cfg.output_dir)
     start_step = checkpoints.step_of(resume)
     metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
     if trainer.is_world_process_zero():
         os.makedirs(cfg.output_dir, exist_ok=True)
         checkpoints.keep_metrics_until(metrics_path, start_step)
-    rows = MetricsRows(metrics_path, rollout, cfg)
-    trainer.add_callback(rows.callback)
+    rows = StepRows(rollout, cfg)
+    for callback in [engine.metrics_callback(metrics_path, rows), *(callbacks or [])]:
+        trainer.add_callback(callback)
     if resume:
         logger.info("resuming from %s at step %d", resume, start_step)
     # loop
@@ -437,14 +488,10 @@ def train(cfg: RLConfig, log=None) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     # save
     final = checkpoints.save_trainer_final(trainer, tokenizer, os.path.join(cfg.output_dir, "final"))
-    summary = {"steps": cfg.steps, "resumed_from": start_step, "algorithm": cfg.algorithm,
-               "loss_type": cfg.loss_type, "dynamic_sampling": cfg.dynamic_sampling,
-               "processes": engine.world_size(), "device": str(trainer.args.device),
-               "seconds": round(seconds, 1), "seconds_per_step": round(
-                   seconds / max(1, cfg.steps - start_step), 2), "final": final,
-               "last": rows.last,
-               "weights_sha256": checkpoints.weights_digest(trainer.accelerator.unwrap_model(trainer.model))}
-    if trainer.is_world_process_zero():
-        with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=2)
-    return summary
+    return engine.write_summary(trainer, cfg.output_dir, {
+        "steps": cfg.steps, "resumed_from": start_step, "algorithm": cfg.algorithm,
+        "loss_type": cfg.loss_type, "dynamic_sampling": cfg.dynamic_sampling,
+        "processes": engine.world_size(), "device": str(trainer.args.device),
+        "seconds": round(seconds, 1),
+        "seconds_per_step": round(seconds / max(1, cfg.steps - start_step), 2), "final": final,
+        "last": rows.last})

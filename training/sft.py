@@ -19,7 +19,6 @@ optimizer, scheduler, RNG); a rerun resumes from the newest complete one.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -167,34 +166,26 @@ def _trainer_args(cfg: SFTConfig, steps: int, world_size: int):
         **engine.trainer_kwargs())
 
 
-class MetricsRows:
-    """A Trainer callback: one ``metrics.jsonl`` row per logged step, from rank 0 only."""
+class StepRows:
+    """``metrics.jsonl`` rows: the Trainer's loss and lr, the plan's stage and token counts."""
 
-    def __init__(self, path: str, plan: list[tuple[int, list[Example]]]):
-        from transformers import TrainerCallback
-
-        self.path, self.plan = path, plan
-        self.last_loss = float("nan")
-        self.tokens = [0]
-        self.trainable = [0]
+    def __init__(self, plan: list[tuple[int, list[Example]]]):
+        self.plan, self.last_loss = plan, float("nan")
+        self.tokens, self.trainable = [0], [0]
         for _, batch in plan:
             self.tokens.append(self.tokens[-1] + sum(len(e.ids) for e in batch))
             self.trainable.append(self.trainable[-1] + sum(sum(e.mask) for e in batch))
-        self.callback = type("RampMetrics", (TrainerCallback,), {"on_log": self.on_log})()
 
-    def on_log(self, args, state, control, logs=None, **kwargs):
+    def __call__(self, state, logs) -> dict | None:
+        if "loss" not in logs:
+            return None
         step = state.global_step
-        # args.process_index, not state.is_world_process_zero: transformers 5.23 rebuilds the
-        # state in train() with that flag left True on every rank
-        if args.process_index != 0 or not logs or "loss" not in logs or step == 0:
-            return
         row = {"step": step, "stage": self.plan[step - 1][0], "loss": round(float(logs["loss"]), 5),
                "lr": logs.get("learning_rate"), "tokens": self.tokens[step],
                "trainable_tokens": self.trainable[step]}
         self.last_loss = row["loss"]
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
         logger.info("step %d/%d stage %d loss %.4f", step, len(self.plan), row["stage"], row["loss"])
+        return row
 
 
 def _load_model(cfg: SFTConfig, path: str):
@@ -239,18 +230,19 @@ def setup(cfg: SFTConfig):
     return tokenizer, examples, plan, trainer
 
 
-def train(cfg: SFTConfig, log=None) -> dict[str, Any]:
+def train(cfg: SFTConfig, callbacks: list | None = None) -> dict[str, Any]:
+    """``callbacks``: extra Trainer callbacks (the distributed tests read each rank's weights)."""
     # setup
     tokenizer, examples, plan, trainer = setup(cfg)
-    world_size = engine.world_size()
     resume = checkpoints.latest(cfg.output_dir)
     start_step = checkpoints.step_of(resume)
     metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
     if trainer.is_world_process_zero():
         os.makedirs(cfg.output_dir, exist_ok=True)
         checkpoints.keep_metrics_until(metrics_path, start_step)
-    rows_cb = MetricsRows(metrics_path, plan)
-    trainer.add_callback(rows_cb.callback)
+    rows = StepRows(plan)
+    for callback in [engine.metrics_callback(metrics_path, rows), *(callbacks or [])]:
+        trainer.add_callback(callback)
     if resume:
         logger.info("resuming from %s at step %d", resume, start_step)
     # loop
@@ -258,17 +250,15 @@ def train(cfg: SFTConfig, log=None) -> dict[str, Any]:
     result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - t0
     # save
+    from agents.models import resolve
+
     final = checkpoints.save_trainer_final(trainer, tokenizer, os.path.join(cfg.output_dir, "final"),
-                                           merge_lora=cfg.lora.enabled)
+                                           lora_base=resolve(cfg.model) if cfg.lora.enabled else None)
     tokens = sum(len(e.ids) for _, batch in plan[start_step:] for e in batch)
-    summary = {"steps": len(plan), "resumed_from": start_step, "examples": len(examples),
-               "final_loss": rows_cb.last_loss,
-               "mean_loss": round(float(result.training_loss), 5), "seconds": round(seconds, 1),
-               "tokens_per_second": round(tokens / seconds, 1) if seconds else 0,
-               "padding_share": 0.0,  # one trace per row, or packed padding-free
-               "processes": world_size, "device": str(trainer.args.device), "final": final,
-               "weights_sha256": checkpoints.weights_digest(trainer.accelerator.unwrap_model(trainer.model))}
-    if trainer.is_world_process_zero():
-        with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=2)
-    return summary
+    return engine.write_summary(trainer, cfg.output_dir, {
+        "steps": len(plan), "resumed_from": start_step, "examples": len(examples),
+        "final_loss": rows.last_loss, "mean_loss": round(float(result.training_loss), 5),
+        "seconds": round(seconds, 1),
+        "tokens_per_second": round(tokens / seconds, 1) if seconds else 0,
+        "padding_share": 0.0,  # by construction: one trace per row, or packed padding-free
+        "processes": engine.world_size(), "device": str(trainer.args.device), "final": final})

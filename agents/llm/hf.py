@@ -67,8 +67,9 @@ class HFBackend:
         return kwargs
 
     def prompt(self, conversation: Conversation) -> str:
-        return self.tokenizer.apply_chat_template(conversation, tokenize=False,
-                                                  add_generation_prompt=True)
+        from agents.chat import render
+
+        return render(self.tokenizer, conversation, generation_prompt=True)
 
     def generate_prompts(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
         """Raw completions of already rendered prompts (also used by the RL rollouts)."""
@@ -97,11 +98,15 @@ class HFBackend:
 
     def _sampled_length(self, new: list[int], stop: Sequence[str], eos: set[int]) -> int:
         """How many of ``new`` were sampled: up to the token that completes a stop string or
-        an end-of-sequence token (both kept); what follows is padding of a finished row."""
+        an end-of-sequence token (both kept); what follows is padding of a finished row. Only
+        a token holding a stop string's last character can complete it: only there is the
+        prefix decoded."""
+        ends = {s[-1] for s in stop if s}
         for n in range(1, len(new) + 1):
             if new[n - 1] in eos:
                 return n
-            if stop and any(s in self.tokenizer.decode(new[:n], skip_special_tokens=True) for s in stop):
+            if ends & set(self.tokenizer.decode([new[n - 1]])) and any(
+                    s in self.tokenizer.decode(new[:n], skip_special_tokens=True) for s in stop):
                 return n
         return len(new)
 

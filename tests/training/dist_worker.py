@@ -1,5 +1,7 @@
 """Run one stage in every process of a torchrun / accelerate launch and leave each rank's
-summary (with its weights digest) in ``OUT/rank-N.json``: the distributed tests compare them.
+summary, with a digest of that rank's weights, in ``OUT/rank-N.json``: the distributed tests
+compare them. For RL it registers a ``length`` reward the documented way (added to
+``REWARDS``): a stand-in reward that varies with the output, so a tiny random policy moves.
 
     torchrun --nproc_per_node 2 tests/training/dist_worker.py sft OUT key=value ...
 """
@@ -10,6 +12,18 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def digest_callback(box: dict):
+    from transformers import TrainerCallback
+
+    from training.checkpoints import weights_digest
+
+    class Digest(TrainerCallback):
+        def on_train_end(self, args, state, control, model=None, **kwargs):
+            box["weights_sha256"] = weights_digest(model)
+
+    return Digest()
 
 
 def main() -> None:
@@ -24,12 +38,12 @@ def main() -> None:
         from training.rl import RLConfig as Config
         from training.rl import train
 
-        # registered the documented way: a reward that varies, so a tiny random policy moves
         REWARDS["length"] = lambda prompts, completions, **_: [
             len(completion_text(c)) % 7 / 7 for c in completions]
-    summary = train(load_config(Config, None, overrides))
+    box: dict = {}
+    summary = train(load_config(Config, None, overrides), callbacks=[digest_callback(box)])
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"rank-{os.environ.get('RANK', '0')}.json").write_text(json.dumps(summary))
+    (out / f"rank-{os.environ.get('RANK', '0')}.json").write_text(json.dumps({**summary, **box}))
 
 
 if __name__ == "__main__":

@@ -110,3 +110,34 @@ def test_information_inside_an_assistant_turn_is_not_trained(tokenizer):
 def test_truncation_keeps_ids_and_mask_aligned(tokenizer):
     ids, mask = render_conversation(tokenizer, TRACE, max_length=20)
     assert len(ids) == len(mask) == 20
+
+
+def test_sft_loss_mask_on_real_teacher_traces(demo_data, tokenizer_smollm2):
+    """Traces of the rule teacher over the real bm25s index: every token inside
+    <information> has mask 0, every token the agent wrote has mask 1."""
+    from agents.search import open_index
+    from agents.teacher.machine import TeacherConfig, TeacherMachine
+    from agents.teacher.roles import RuleJudge, RuleObserver, RulePlanner, RuleRewriter
+    from ramp.records import read_tasks
+
+    tasks = read_tasks(str(demo_data / "data" / "tasks"), "train", 4)
+    machine = TeacherMachine(RulePlanner(), RuleRewriter(), RuleObserver(), RuleJudge(),
+                             open_index(demo_data / "index"), TeacherConfig())
+    episodes = machine.run(tasks)
+    assert any("<information>" in m["content"] for e in episodes for m in e.messages)
+    for e in episodes:
+        ids, mask = render_conversation(tokenizer_smollm2, e.messages)
+        tokens = [tokenizer_smollm2.decode([i]) for i in ids]
+        text = "".join(tokens)
+        own, info = [], []
+        for m in e.messages:
+            at = text.index(m["content"])
+            (own if m["role"] == "assistant" else info).append((at, at + len(m["content"])))
+        pos = 0
+        for tok, flag in zip(tokens, mask):
+            lo, hi = pos, pos + len(tok)
+            pos = hi
+            if any(a <= lo and hi <= b for a, b in info):
+                assert flag == 0, tok
+            if any(a <= lo and hi <= b for a, b in own):
+                assert flag == 1, tok

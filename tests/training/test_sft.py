@@ -17,7 +17,7 @@ def traces(demo_data, tmp_path_factory):
     cfg = load_config(TracesConfig, CONFIG_DIR / "traces" / "default.yaml", [], {
         "tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"),
         "output": str(out)})
-    run(cfg, log=lambda *_: None)
+    run(cfg)
     return out
 
 
@@ -54,8 +54,7 @@ def test_the_trainer_reads_traces_in_curriculum_order(tiny_model, traces, tmp_pa
 
 def test_loss_falls_and_a_resumed_run_continues_the_step_count(tiny_model, traces, tmp_path):
     out = tmp_path / "run"
-    first = train(sft_cfg(tiny_model, traces, out, max_steps=6, save_steps=3),
-                  log=lambda *_: None)
+    first = train(sft_cfg(tiny_model, traces, out, max_steps=6, save_steps=3))
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == list(range(1, 7))
     assert rows[-1]["loss"] < rows[0]["loss"]
@@ -66,8 +65,7 @@ def test_loss_falls_and_a_resumed_run_continues_the_step_count(tiny_model, trace
 
     shutil.rmtree(out / "checkpoint-6", ignore_errors=True)
     shutil.rmtree(out / "final")
-    resumed = train(sft_cfg(tiny_model, traces, out, max_steps=6, save_steps=3),
-                    log=lambda *_: None)
+    resumed = train(sft_cfg(tiny_model, traces, out, max_steps=6, save_steps=3))
     assert resumed["resumed_from"] == 3
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == list(range(1, 7))  # continued, no duplicates
@@ -80,7 +78,7 @@ def test_lora_run_writes_a_merged_checkpoint(tiny_model, traces, tmp_path):
     from training.sft import LoraConfig
 
     summary = train(sft_cfg(tiny_model, traces, tmp_path / "lora", max_steps=2,
-                            lora=LoraConfig(enabled=True, r=4, alpha=8)), log=lambda *_: None)
+                            lora=LoraConfig(enabled=True, r=4, alpha=8)))
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(summary["final"])
@@ -94,4 +92,4 @@ def test_tensorboard_without_the_package_is_one_clear_error(monkeypatch, tmp_pat
     cfg = SFTConfig(model="m", traces=str(tmp_path), output_dir=str(tmp_path / "o"),
                     report_to=["tensorboard"])
     with pytest.raises(ValueError, match=r"pip install -e '\.\[tb\]'"):
-        train(cfg, log=lambda *_: None)
+        train(cfg)
