@@ -93,3 +93,16 @@ def test_tensorboard_without_the_package_is_one_clear_error(monkeypatch, tmp_pat
                     report_to=["tensorboard"])
     with pytest.raises(ValueError, match=r"pip install -e '\.\[tb\]'"):
         train(cfg)
+
+
+@pytest.mark.parametrize("micro", [1, 2])
+def test_the_models_own_head_gives_trls_fused_loss(tiny_model, traces, tmp_path, micro):
+    """``fused_lm_head: false`` (the model's head and loss through the same Trainer) trains
+    the same: equal loss curves to TRL's fused head, one trace per forward or packed."""
+    curves = {}
+    for fused in (True, False):
+        out = tmp_path / f"f{fused}"
+        train(sft_cfg(tiny_model, traces, out, max_steps=3, save_steps=10, micro_batch_size=micro,
+                      fused_lm_head=fused))
+        curves[fused] = [json.loads(x)["loss"] for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert curves[False] == pytest.approx(curves[True], rel=1e-3)
