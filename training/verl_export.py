@@ -2,9 +2,10 @@
 
 Columns: ``data_source``, ``prompt`` (chat messages), ``ability``, ``reward_model``
 (``{"style": "rule", "ground_truth": {"target": [...], "num_masks": n}}``), ``extra_info``
-(split, index, task id, title, and the search tool's per-sample kwargs) and
-``agent_name`` (verl's multi-turn tool agent loop). The reward is
-:mod:`training.verl_reward` (verl's ``compute_score`` signature over our reward functions).
+(split, index, task id, title, and ``exclude_ids``: passages the retriever must hide, the
+task's own with ``exclude_source``) and ``agent_name`` (``ramp_agent``, RAMP's search loop
+inside verl: :mod:`training.verl_agent`). The reward is :mod:`training.verl_reward` (verl's
+``compute_score`` signature over our reward functions).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 from agents.teacher.machine import ramp_prompt
 from ramp.records import read_tasks
 
+AGENT_NAME = "ramp_agent"  # training.verl_agent.RampAgentLoop
 VERL_SCHEMA = pa.schema([
     ("data_source", pa.string()),
     ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
@@ -28,9 +30,7 @@ VERL_SCHEMA = pa.schema([
     ])),
     ("extra_info", pa.struct([
         ("split", pa.string()), ("index", pa.int64()), ("task_id", pa.string()),
-        ("title", pa.string()), ("need_tools_kwargs", pa.bool_()),
-        ("tools_kwargs", pa.struct([("search", pa.struct([
-            ("create_kwargs", pa.struct([("exclude_ids", pa.list_(pa.string()))]))]))])),
+        ("title", pa.string()), ("exclude_ids", pa.list_(pa.string())),
     ])),
     ("agent_name", pa.string()),
 ])
@@ -50,10 +50,8 @@ def export_verl(tasks_dir: str, output: str, data_source: str = "ramp",
                 "reward_model": {"style": "rule", "ground_truth": {
                     "target": list(t.answers), "num_masks": t.num_masks}},
                 "extra_info": {"split": name, "index": i, "task_id": t.id, "title": t.title,
-                               "need_tools_kwargs": True, "tools_kwargs": {"search": {
-                                   "create_kwargs": {"exclude_ids":
-                                                     [t.passage_id] if exclude_source else []}}}},
-                "agent_name": "tool_agent",
+                               "exclude_ids": [t.passage_id] if exclude_source else []},
+                "agent_name": AGENT_NAME,
             })
         pq.write_table(pa.Table.from_pylist(rows, schema=VERL_SCHEMA),
                        os.path.join(output, f"{name}.parquet"))
