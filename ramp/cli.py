@@ -106,10 +106,12 @@ def cmd_serve_retriever(args: argparse.Namespace, extra: list[str]) -> int:
     from agents.search.index import read_manifest
     from agents.search.server import make_server
 
-    manifest = read_manifest(args.index)
-    server = make_server(open_index(args.index), args.host, args.port,
-                         {"backend": manifest["backend"],
-                          "documents": manifest["corpus"]["documents"]})
+    if args.index.startswith("simulated:"):  # a (trained) ZeroSearch simulator, not an index
+        info = {"backend": "simulated", "model": args.index.split(":", 1)[1]}
+    else:
+        manifest = read_manifest(args.index)
+        info = {"backend": manifest["backend"], "documents": manifest["corpus"]["documents"]}
+    server = make_server(open_index(args.index), args.host, args.port, info)
     host, port = server.server_address[:2]
     print(f"serving {args.index} on http://{host}:{port}/retrieve", flush=True)
     try:
@@ -225,6 +227,20 @@ def cmd_export_verl(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_simulator_data(args: argparse.Namespace, extra: list[str]) -> int:
+    from agents.simulator_data import SimulatorDataConfig, run
+
+    flags = {k: v for k, v in {"traces": args.traces, "output": args.output}.items() if v is not None}
+    cfg = load_config(SimulatorDataConfig, args.config, extra, flags)
+    stats = run(cfg)
+    print(f"ramp simulator-data -> {cfg.output}  (label by {cfg.label_by})")
+    for key in ("traces", "tasks", "pairs", "by_label", "has_gold_by_label", "by_split", "rejects"):
+        print(f"  {key:<18} {stats[key]}")
+    for reason, n in stats["rejects_by_reason"].items():
+        print(f"  reject {reason:<26} {n}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace, extra: list[str]) -> int:
     from training.report import collect, plots, table
 
@@ -288,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     srch.set_defaults(func=cmd_search)
 
     srv = sub.add_parser("serve-retriever", help="Search-R1-compatible HTTP retrieval server")
-    srv.add_argument("--index", required=True)
+    srv.add_argument("--index", required=True, help="index dir, or simulated:MODEL (a trained simulator)")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
     srv.set_defaults(func=cmd_serve_retriever)
@@ -347,6 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     vx.add_argument("--exclude-source", action="store_true", dest="exclude_source",
                     help="hide each task's own passage from the search tool")
     vx.set_defaults(func=cmd_export_verl)
+
+    sd = sub.add_parser("simulator-data", help="search traces -> SFT data for ZeroSearch's simulator "
+                        "(useful / noisy query -> documents pairs)",
+                        epilog="Extra key=value words override the config (label_by=f1 validation=0.2).")
+    sd.add_argument("--traces", help="trace dir(s), comma-separated (ramp traces [--teacher CKPT])")
+    sd.add_argument("--output")
+    sd.add_argument("--config", help="YAML config (the dataclass defaults otherwise)")
+    sd.set_defaults(func=cmd_simulator_data)
 
     rep = sub.add_parser("report", help="final table and PNG plots of a demo-style run")
     rep.add_argument("--run", required=True, help="e.g. runs/demo")

@@ -48,7 +48,8 @@ class RLConfig:
     tasks: str = field(default="", metadata={
         "help": "a RAMP task dir (stage I, curriculum order) or a QA file `ramp eval` reads (stage II)"})
     index: str = field(default="", metadata={
-        "help": "index dir, retriever URL, or 'simulated' (ZeroSearch engine on the frozen reference)"})
+        "help": "index dir, retriever URL, or 'simulated' (ZeroSearch engine on simulated.model, "
+                "else on the frozen reference)"})
     output_dir: str = field(default="", metadata={"help": "checkpoints, metrics.jsonl, final/"})
     algorithm: str = field(default="grpo", metadata={
         "help": "grpo (advantages normalised per group) | reinforce_pp (by the batch std)"})
@@ -362,7 +363,7 @@ def check_sharding(accelerator, cfg: RLConfig) -> None:
     if kind == "FSDP" and not cfg.use_vllm:
         raise ValueError("RL under FSDP needs use_vllm=true (HF generate on sharded weights "
                          "would hang); or use configs/accelerate/zero3.yaml")
-    reference_generates = cfg.index == "simulated" or (
+    reference_generates = (cfg.index == "simulated" and not cfg.simulated.model) or (
         "judge" in cfg.rewards and cfg.judge.backend == "hf" and not cfg.judge.model)
     if (kind == "FSDP" or zero3) and reference_generates:
         raise ValueError("under FSDP / ZeRO-3 the frozen reference is sharded: serve the simulated "
@@ -459,9 +460,12 @@ def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
         return HFBackend(cfg.model, batch_size=8, autocast=cfg.bf16, hf_model=reference, tokenizer=tokenizer)
 
     if cfg.index == "simulated":
+        from agents.llm.hf import HFBackend
         from agents.search.simulated import SimulatedSearchEngine
 
-        retriever = SimulatedSearchEngine(_Lazy(frozen), cfg.simulated)
+        simulator = frozen if not cfg.simulated.model else functools.cache(
+            lambda: HFBackend(cfg.simulated.model, batch_size=8, autocast=cfg.bf16))
+        retriever = SimulatedSearchEngine(_Lazy(simulator), cfg.simulated)
     else:
         retriever = open_index(cfg.index)
     rewards = reward_functions(cfg, frozen)

@@ -93,7 +93,17 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def open_index(path: str | Path, **options: Any) -> Retriever:
-    """The retriever for an index directory (chosen by its manifest) or a server URL."""
+    """The retriever for an index directory (chosen by its manifest), a server URL, or
+    ``simulated:MODEL``: ZeroSearch's engine on a (fine-tuned) simulator model, useful mode
+    (outside RL nobody tells it the gold; the noise schedule is RL's)."""
+    if str(path).startswith("simulated:"):
+        from agents.llm.hf import HFBackend
+        from agents.search.simulated import SimulatedConfig, SimulatedSearchEngine
+
+        model = str(path).split(":", 1)[1]
+        if not model:
+            raise ValueError("simulated:MODEL needs a model (e.g. simulated:runs/sim/simulator/final)")
+        return SimulatedSearchEngine(HFBackend(model, batch_size=8), SimulatedConfig(model=model, **options))
     if str(path).startswith(("http://", "https://")):
         from agents.search.http import HttpRetriever
         return HttpRetriever(str(path), **options)

@@ -24,6 +24,9 @@ _DOC = re.compile(r"^\s*[*#]*\s*Doc(?:ument)?\s*(\d+)\s*[:.)\-]\s*[*]*\s*(.*)$",
 
 @dataclass
 class SimulatedConfig:
+    # the simulating LLM: a fine-tuned simulator (ramp sft on ramp simulator-data), a Hub name
+    # or gguf:...; "" = the stage's own model (RL: the frozen reference)
+    model: str = ""
     total_steps: int = 100
     p_start: float = 0.0
     p_end: float = 0.5

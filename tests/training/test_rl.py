@@ -60,8 +60,10 @@ def test_dynamic_sampling_run_logs_groups(demo_data, tiny_model, tmp_path):
             for r in rows] == [(1, 0.0, 3, 0, 1), (2, 0.0, 3, 0, 1)]
 
 
-@pytest.mark.parametrize("index", ["bm25", "simulated"])
+@pytest.mark.parametrize("index", ["bm25", "simulated", "simulator"])
 def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, index):
+    """``simulator``: the simulated engine on its own model (``simulated.model``, a trained
+    simulator in real runs), not on the frozen reference."""
     from training.rl import train
 
     cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
@@ -70,6 +72,8 @@ def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, inde
                    bf16=False)
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 2
     cfg.simulated.total_steps, cfg.simulated.max_tokens = 2, 16
+    if index == "simulator":
+        cfg.simulated.model = str(tiny_model)
     summary = train(cfg)
     rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2]
@@ -79,7 +83,7 @@ def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, inde
             assert key in r
         assert r["kl"] >= 0.0 and 0.0 <= r["reward"] <= 1.0
         assert 0.0 <= r["seconds"] <= summary["seconds"]  # time since the start of training
-    if index == "simulated":
+    if index != "bm25":
         from ramp.search import noise_probability
 
         assert rows[0]["noise_p"] == 0.0  # the ZeroSearch curve, advanced by the RL step
