@@ -64,7 +64,7 @@ def _open(path: str):
 
 
 def _literal_list(value) -> list[str]:
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     if isinstance(value, str) and value.startswith("["):
         import ast
@@ -81,30 +81,66 @@ def load_items(path: str, version: str = "v1", limit: int | None = None,
     if name.split(".")[0] in ("questions", "train", "dev", "test", "tasks"):
         # generic file names (HotpotQA and MuSiQue both ship questions.json.gz): add the folder
         name = f"{os.path.basename(os.path.dirname(path.rstrip('/')))}/{name}"
-    items: list[Item] = []
     if os.path.isdir(path):
         tasks = read_tasks(path, split, limit)
         return [Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks,
                      t.masked_text) for t in tasks]
-    if path.endswith((".jsonl", ".jsonl.gz")):
-        with _open(path) as f:
-            for n, line in enumerate(f):
-                if not line.strip():
-                    continue
-                obj = json.loads(line)
-                golds = _literal_list(obj.get("golden_answers") or obj.get("answers") or
-                                      obj.get("answer"))
-                items.append(Item(str(obj.get("id", n)), name, qa_prompt.format(
-                    question=obj["question"]), golds, question=obj["question"]))
-    else:
-        with _open(path) as f:
-            data = json.load(f)
-        for n, obj in enumerate(data):
-            golds = [str(obj["answer"])] + _literal_list(obj.get("answer_aliases"))
-            items.append(Item(str(obj.get("_id") or obj.get("id") or n), name,
-                              qa_prompt.format(question=obj["question"]), golds,
-                              question=obj["question"]))
+    items = [qa_item(obj, n, name, qa_prompt, f"{path}: record {n + 1}")
+             for n, obj in enumerate(_records(path))]
     return items[:limit] if limit is not None else items
+
+
+class DataError(ValueError):
+    """A QA file eval cannot read as given (the message names the file and record)."""
+
+
+def _records(path: str) -> list:
+    """The records of a QA file: JSONL (one object a line), or one JSON array (HotpotQA,
+    MuSiQue, NQ / AmbigQA, FlashRAG saved as an array); JSONL under a ``.json`` name is read
+    as JSONL."""
+    if not os.path.exists(path):
+        raise DataError(f"{path}: no such file or task directory")
+    with _open(path) as f:
+        text = f.read()
+    if not path.endswith((".jsonl", ".jsonl.gz")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if "Extra data" not in str(exc):
+                raise DataError(f"{path}: not JSON ({exc})") from None
+        else:
+            if isinstance(data, dict) and isinstance(data.get("data"), list):
+                data = data["data"]
+            if not isinstance(data, list):
+                raise DataError(f"{path}: a JSON file must hold an array of question records")
+            return data
+    records = []
+    for n, line in enumerate(text.splitlines()):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}: line {n + 1} is not JSON ({exc})") from None
+    return records
+
+
+def qa_item(obj: Any, n: int, dataset: str, qa_prompt: str, where: str) -> Item:
+    """One QA record in any of the common shapes: ``question`` plus ``golden_answers``
+    (FlashRAG), ``answers`` or ``answer`` (NQ, AmbigQA: a list; HotpotQA, MuSiQue: a string,
+    with ``answer_aliases``)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("question"), str) or not obj["question"].strip():
+        raise DataError(f"{where}: no 'question' string")
+    golds: list[str] = []
+    for key in ("golden_answers", "answers", "answer", "answer_aliases"):
+        for g in _literal_list(obj.get(key)):
+            if g.strip() and g not in golds:
+                golds.append(g)
+        if golds and key != "answer":
+            break
+    if not golds:
+        raise DataError(f"{where}: no answer (golden_answers, answers or answer)")
+    return Item(str(obj.get("_id") or obj.get("id") or n), dataset, qa_prompt.format(
+        question=obj["question"]), golds, question=obj["question"])
 
 
 def score(item: Item, answer: str | None) -> dict[str, float]:
@@ -128,6 +164,8 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
 
     if not (cfg.data and cfg.output):
         raise ValueError("eval needs --data and --output")
+    # every file is read before any model loads: a bad file fails in seconds, not after a run
+    datasets = [(path, load_items(path, cfg.prompt_version, cfg.limit)) for path in cfg.data]
     llm = llm or make_llm(LLMConfig(**{**cfg.llm.__dict__, "model": cfg.model or cfg.llm.model}))
     retriever = retriever or open_index(cfg.index)
     judge = None
@@ -136,8 +174,7 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
 
         judge = judge_reward(make_llm(cfg.judge), cfg.judge_prompt_version, on_error=None)
     rows, metrics = [], {}
-    for path in cfg.data:
-        items = load_items(path, cfg.prompt_version, cfg.limit)
+    for path, items in datasets:
         start = time.perf_counter()
         results = []
         for i in range(0, len(items), cfg.batch_size):

@@ -106,3 +106,41 @@ def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
     assert (down["judge"], down["judge_errors"], down["em"]) == (None, 2, 0.5)
     rows = pq.read_table(tmp_path / "down" / "predictions.parquet").to_pylist()
     assert [r["judge"] for r in rows] == [None, None]
+
+
+def test_qa_files_in_every_common_shape_keep_their_answer_lists(tmp_path):
+    """NQ / AmbigQA arrays (``answer`` is a list), FlashRAG saved as an array, and JSONL under a
+    ``.json`` name: each answer list stays a list (it once became one string: EM 0.56 for a
+    correct answer) and nothing raises ``KeyError``."""
+    import pytest
+
+    nq = tmp_path / "nq.json"
+    nq.write_text(json.dumps([{"question": "when?", "answer": ["14 December 1972 UTC", "December 1972"]}]))
+    item = load_items(str(nq))[0]
+    assert item.golds == ["14 December 1972 UTC", "December 1972"]
+    assert score(item, "December 1972")["em"] == 1.0
+    flash = tmp_path / "flash.json"
+    flash.write_text(json.dumps([{"id": "q1", "question": "who?", "golden_answers": ["Ann", "Anne"]}]))
+    assert load_items(str(flash))[0].golds == ["Ann", "Anne"]
+    jsonl = tmp_path / "lines.json"
+    jsonl.write_text('{"question": "a?", "answers": ["x"]}\n{"question": "b?", "answers": ["y"]}\n')
+    assert [i.golds for i in load_items(str(jsonl))] == [["x"], ["y"]]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"question": "ok?", "answer": "x"}, {"question": "none?"}]))
+    with pytest.raises(ValueError, match=r"bad.json: record 2: no answer"):
+        load_items(str(bad))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"question": "a?", "answers": ["x"]}\n{oops\n')
+    with pytest.raises(ValueError, match=r"broken.jsonl: line 2 is not JSON"):
+        load_items(str(broken))
+
+
+def test_a_bad_file_fails_before_any_model_loads(tmp_path, demo_data):
+    import pytest
+
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps([{"question": "q?", "answer": "a"}]))
+    cfg = EvalConfig(data=[str(good), str(tmp_path / "missing.json")], index=str(demo_data / "index"),
+                     model="/no/such/model", output=str(tmp_path / "out"))
+    with pytest.raises(ValueError, match="missing.json: no such file"):
+        evaluate(cfg)
