@@ -173,7 +173,7 @@ def cmd_rl(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, extra: list[str]) -> int:
-    from training.eval import EvalConfig, evaluate, format_table
+    from training.eval import EvalConfig, all_failed, evaluate, format_table
 
     flags: dict[str, Any] = {k: v for k, v in {
         "data": args.data, "index": args.index, "model": args.model, "output": args.output,
@@ -183,7 +183,13 @@ def cmd_eval(args: argparse.Namespace, extra: list[str]) -> int:
     if loop:
         flags["loop"] = loop
     cfg = load_config(EvalConfig, args.config or _default_config("eval"), extra, flags)
-    print(format_table(evaluate(cfg)))
+    result = evaluate(cfg)
+    print(format_table(result))
+    failed = all_failed(result)
+    if failed:
+        print(f"ramp eval: error: every item of {', '.join(failed)} failed on the LLM "
+              f"(see the error column of {cfg.output}/predictions.parquet); no score", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -204,6 +204,8 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
             **{m: round(sum(p[m] for p in per) / n, 4) for m in ("em", "f1", "recall")},
             "searches_per_question": round(sum(ep.searches for _, ep in results) / n, 3),
             "answered": round(sum(ep.state == "done" for _, ep in results) / n, 4),
+            # items the model or retriever never answered (server down, bad bytes): not scores
+            "errors": sum(bool(ep.error) and ep.error[0] == "llm_error" for _, ep in results),
             **(_judge_metrics([p["judge"] for p in per]) if judge else {}),
             "seconds": round(seconds, 1),
         }
@@ -222,6 +224,12 @@ def _judge_metrics(verdicts: list[float | None]) -> dict[str, Any]:
     judged = [v for v in verdicts if v is not None]
     return {"judge": round(sum(judged) / len(judged), 4) if judged else None,
             "judge_errors": len(verdicts) - len(judged)}
+
+
+def all_failed(result: dict[str, Any]) -> list[str]:
+    """Datasets where every item failed on the LLM (an F1 of 0 there is not a score)."""
+    return [name for name, m in result["datasets"].items()
+            if m["questions"] and m.get("errors", 0) == m["questions"]]
 
 
 def format_table(result: dict[str, Any]) -> str:

@@ -144,3 +144,23 @@ def test_a_bad_file_fails_before_any_model_loads(tmp_path, demo_data):
                      model="/no/such/model", output=str(tmp_path / "out"))
     with pytest.raises(ValueError, match="missing.json: no such file"):
         evaluate(cfg)
+
+
+def test_an_llm_that_never_answers_is_an_error_not_a_zero_score(tmp_path, demo_data):
+    """A dead endpoint: every item is an ``llm_error`` (counted), and the CLI exits non-zero
+    (it printed "F1 0.000" and exited 0, which looks like a real score)."""
+    from ramp.llm import LLMError
+    from training.eval import all_failed
+
+    class Dead:
+        name = "dead"
+
+        def generate(self, conversations, sampling):
+            return [LLMError("connection refused") for _ in conversations]
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "q?", "answers": ["a"]}\n{"question": "r?", "answers": ["b"]}\n')
+    cfg = EvalConfig(data=[str(qa)], index=str(demo_data / "index"), output=str(tmp_path / "o"))
+    result = evaluate(cfg, llm=Dead(), log=lambda *a: None)
+    assert result["datasets"]["qa.jsonl"]["errors"] == 2
+    assert all_failed(result) == ["qa.jsonl"]
