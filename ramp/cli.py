@@ -111,7 +111,12 @@ def cmd_serve_retriever(args: argparse.Namespace, extra: list[str]) -> int:
     else:
         manifest = read_manifest(args.index)
         info = {"backend": manifest["backend"], "documents": manifest["corpus"]["documents"]}
-    server = make_server(open_index(args.index), args.host, args.port, info)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"ramp serve-retriever: warning: listening on {args.host} with no authentication: "
+              "anyone who can reach this port can query it; keep it on a private network",
+              file=sys.stderr, flush=True)
+    server = make_server(open_index(args.index), args.host, args.port, info,
+                         max_results=args.max_results)
     host, port = server.server_address[:2]
     print(f"serving {args.index} on http://{host}:{port}/retrieve", flush=True)
     try:
@@ -313,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--index", required=True, help="index dir, or simulated:MODEL (a trained simulator)")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--max-results", type=int, default=20_000, dest="max_results",
+                     help="queries x topk per request at most (413 above it)")
     srv.set_defaults(func=cmd_serve_retriever)
 
     tr = sub.add_parser("traces", help="RAMP tasks -> verified search traces (teacher agents)",

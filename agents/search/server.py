@@ -26,6 +26,8 @@ from ramp.search import Hit, Retriever
 log = logging.getLogger(__name__)
 MAX_BODY = 8 << 20
 MAX_TOPK = 1000
+# queries x topk per request: one 13 KB request (400 queries x topk 1000) made a 259 MB reply
+MAX_RESULTS = 20_000
 
 
 class BadRequest(ValueError):
@@ -120,7 +122,8 @@ class Batcher:
             future.set_result([h[: req.topk] for h in part])
 
 
-def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float):
+def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float,
+                 max_results: int = MAX_RESULTS):
     class Handler(BaseHTTPRequestHandler):
         server_version = "ramp-retriever"
 
@@ -145,8 +148,11 @@ def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float):
             if self.path.rstrip("/") != "/retrieve":
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {self.path}"})
                 return
+            if self.headers.get("Content-Length") is None:  # chunked: not read
+                self._send(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length required"})
+                return
             try:
-                length = int(self.headers.get("Content-Length", "0"))
+                length = int(self.headers["Content-Length"])
             except ValueError:
                 length = -1
             if length < 0 or length > MAX_BODY:
@@ -157,6 +163,11 @@ def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float):
                 request = parse_request(self.rfile.read(length))
             except BadRequest as exc:
                 self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+                return
+            if len(request.queries) * request.topk > max_results:
+                self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": (
+                    f"{len(request.queries)} queries x topk {request.topk} > {max_results} results "
+                    "per request: split the request (or raise --max-results)")})
                 return
             try:
                 hits = batcher.submit(request).result(timeout=timeout)
@@ -174,5 +185,8 @@ class RetrievalHTTPServer(ThreadingHTTPServer):
 
 
 def make_server(retriever: Retriever, host: str, port: int, info: dict[str, Any] | None = None,
-                timeout: float = 60.0) -> ThreadingHTTPServer:
-    return RetrievalHTTPServer((host, port), make_handler(Batcher(retriever), info or {}, timeout))
+                timeout: float = 60.0, max_results: int = MAX_RESULTS) -> ThreadingHTTPServer:
+    if max_results < 1:
+        raise ValueError(f"max_results must be >= 1, not {max_results}")
+    return RetrievalHTTPServer((host, port), make_handler(Batcher(retriever), info or {}, timeout,
+                                                          max_results))

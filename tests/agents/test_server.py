@@ -96,3 +96,41 @@ def test_http_client_errors_are_bounded(server):
     closed = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(RetrievalServerError, match="failed after 3 tries"):
         HttpRetriever(closed, timeout=1, retries=2, backoff=0.01).search(["a"], 1)
+
+
+def test_queries_times_topk_is_capped_and_chunked_bodies_get_411(server):
+    """D1: 400 queries x topk 1000 built a 259 MB reply (1.46 GB peak); now a 413 with a JSON
+    error. D19: a body without Content-Length (chunked) was answered "not JSON"; now 411."""
+    import http.client
+
+    status, body = post(server, {"queries": ["q"] * 400, "topk": 1000})
+    assert status == 413 and "400 queries x topk 1000" in body["error"]
+    assert post(server, {"queries": ["q"] * 20, "topk": 1000})[0] == 200  # 20,000: at the cap
+    host, port = server.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.putrequest("POST", "/retrieve")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    conn.send(b'1b\r\n{"queries": ["a"], "topk": 1}\r\n0\r\n\r\n')
+    resp = conn.getresponse()
+    assert resp.status == 411 and "Content-Length" in json.loads(resp.read())["error"]
+
+
+def test_binding_off_loopback_warns_that_there_is_no_auth(bm25_index):
+    import time
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ramp.cli", "serve-retriever", "--index",
+                             str(bm25_index), "--port", str(port), "--host", "0.0.0.0"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "warning: listening on 0.0.0.0 with no authentication" in err
