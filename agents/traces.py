@@ -55,6 +55,7 @@ class TracesConfig:
     retries: int = 2  # re-asks of a malformed LLM role output
     role_max_tokens: int = 256  # generation budget of one LLM role call
     shard_size: int = 64
+    overwrite: bool = False  # replace the traces of another run in output (else a rerun refuses)
 
 
 def teacher_name(cfg: TracesConfig) -> str:
@@ -163,6 +164,40 @@ def shard_paths(out: str, index: int) -> tuple[str, str]:
             os.path.join(out, "rejects", f"rejects-{index:05d}.parquet"))
 
 
+def fingerprint(cfg: TracesConfig, tasks: list[Task]) -> str:
+    """What a finished shard depends on: the tasks (in order), the config and the shard plan."""
+    from dataclasses import asdict
+
+    conf = {k: v for k, v in asdict(cfg).items() if k not in ("output", "overwrite")}
+    return content_id("traces-run", json.dumps(conf, sort_keys=True, default=str),
+                      *[t.id for t in tasks])
+
+
+def claim_output(cfg: TracesConfig, tasks: list[Task]) -> None:
+    """Resume only the same run: shards of another one (other tasks, limit, config or shard
+    size) are refused, or removed with ``overwrite``."""
+    run_path = os.path.join(cfg.output, "run.json")
+    want = fingerprint(cfg, tasks)
+    old = glob.glob(os.path.join(cfg.output, "traces-*.parquet")) + \
+        glob.glob(os.path.join(cfg.output, "rejects", "rejects-*.parquet"))
+    have = None
+    if os.path.exists(run_path):
+        with open(run_path, encoding="utf-8") as f:
+            have = json.load(f).get("fingerprint")
+    if old and have != want:
+        if not cfg.overwrite:
+            raise ValueError(f"{cfg.output} holds traces of another run (tasks, limit, config or "
+                             "shard_size differ): pass --overwrite to replace them, or a new --output")
+        for path in old + [os.path.join(cfg.output, "stats.json")]:
+            if os.path.exists(path):
+                os.remove(path)
+    os.makedirs(os.path.join(cfg.output, "rejects"), exist_ok=True)
+    tmp = f"{run_path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"fingerprint": want, "tasks": len(tasks)}, f)
+    os.replace(tmp, run_path)
+
+
 def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
     """Solve every task (resuming finished shards) and write ``stats.json``."""
     from agents.search import open_index
@@ -176,7 +211,7 @@ def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
         if not cfg.index:
             raise ValueError("traces needs index= (an index directory or a server URL)")
         retriever = open_index(cfg.index)
-    os.makedirs(os.path.join(cfg.output, "rejects"), exist_ok=True)
+    claim_output(cfg, tasks)
     solver = Solver(cfg, retriever)
     start = time.perf_counter()
     shards = [tasks[i : i + cfg.shard_size] for i in range(0, len(tasks), cfg.shard_size)]

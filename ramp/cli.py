@@ -133,7 +133,7 @@ def cmd_traces(args: argparse.Namespace, extra: list[str]) -> int:
 
     flags: dict[str, Any] = {k: v for k, v in {
         "tasks": args.tasks, "index": args.index, "output": args.output, "limit": args.limit,
-        "teacher": args.teacher}.items() if v is not None}
+        "teacher": args.teacher, "overwrite": args.overwrite or None}.items() if v is not None}
     cfg = load_config(TracesConfig, args.config or _default_config("traces"), extra, flags)
     stats = run(cfg)
     print(f"ramp traces -> {cfg.output}  (teacher {stats['teacher']})")
@@ -329,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--index", help="index directory or retrieval server URL")
     tr.add_argument("--output")
     tr.add_argument("--config", help="YAML config (default configs/traces/default.yaml)")
+    tr.add_argument("--overwrite", action="store_true",
+                    help="replace the traces of another run in --output (a rerun of the same run resumes)")
     tr.add_argument("--limit", type=int)
     tr.add_argument("--teacher", help="a trained checkpoint that writes the traces (self-evolve)")
     tr.add_argument("--show", action="store_true", help="print one accepted trace in full")

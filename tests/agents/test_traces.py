@@ -135,3 +135,26 @@ def test_merge_rounds_dedupes_by_task(demo_data, tmp_path):
     accepted = {t["task_id"] for d in (r1, r2) for t in read_traces(d) if t["accepted"]}
     assert {t["task_id"] for t in merged} == accepted
     assert stats["duplicates_dropped"] == stats["traces_in"] - len(accepted) > 0
+
+
+def test_a_rerun_of_another_run_is_refused_not_silently_mixed(demo_data, tmp_path):
+    """D2: resume was keyed by shard file name only: a rerun with another limit left tasks
+    never processed (exit 0), and another tasks dir reused the old traces. Now only the same
+    run (tasks, config, shard plan) resumes; another one is refused or, with overwrite, replaces."""
+    out = tmp_path / "t"
+    first = run(cfg_for(demo_data, out, "limit=4", "shard_size=2"), log=lambda *_: None)
+    again = run(cfg_for(demo_data, out, "limit=4", "shard_size=2"), log=lambda *_: None)
+    assert again["resumed_shards"] == 2 and again["traces"] == first["traces"]
+    for other in (["limit=6", "shard_size=2"], ["limit=4", "shard_size=3"],
+                  ["limit=4", "shard_size=2", "machine.max_turns=4"]):
+        with pytest.raises(ValueError, match="another run.*--overwrite"):
+            run(cfg_for(demo_data, out, *other), log=lambda *_: None)
+    cfg = cfg_for(demo_data, out, "limit=6", "shard_size=2", "overwrite=true")
+    stats = run(cfg, log=lambda *_: None)
+    assert stats["tasks"] == 6 and stats["resumed_shards"] == 0
+    accounted(cfg, out)
+    # the CLI: one line naming the fix, exit code 2
+    proc = subprocess.run([sys.executable, "-m", "ramp.cli", "traces", "--tasks", cfg.tasks,
+                           "--index", cfg.index, "--output", str(out), "limit=5"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0 and "--overwrite" in proc.stderr and "Traceback" not in proc.stderr
