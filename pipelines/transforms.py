@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 import apache_beam as beam
 
 from pipelines.config import DataConfig
-from ramp.masking import mask_passage
+from ramp.masking import mask_passage, precheck
 from ramp.records import Document, Passage, Reject, Task, excerpt
 from ramp.spans import salient_candidates
 from ramp.text import content_id
@@ -110,6 +110,10 @@ class MaskPassages(beam.PTransform):
     def expand(self, passages):
         cfg = self.cfg
         size = cfg.spacy.batch_size
+        # the passage-level rules (length first) run before any model: one 1.7 M-character
+        # page with no spaces made spaCy raise E088 and aborted the whole run
+        passages, failed = passages | "Precheck" >> beam.Partition(
+            lambda p, _, m: 0 if precheck(p, m) is None else 1, 2, cfg.masking)
         if cfg.masking.strategy == "random":
             items = passages | "NoSpans" >> beam.Map(lambda p: (p, []))
         else:
@@ -125,8 +129,10 @@ class MaskPassages(beam.PTransform):
                                                    max_batch_size=cfg.ppl.batch_size)
                 | "Losses" >> beam.ParDo(PplLosses(cfg))
             )
+        failed = failed | "NoModel" >> beam.Map(lambda p: (p, []))  # mask_one rejects them
         return (
-            items
+            (items, failed)
+            | "Join" >> beam.Flatten()
             | "Mask" >> beam.Map(mask_one, cfg)
             | "Route" >> beam.ParDo(SplitRecords()).with_outputs(REJECT, main="tasks")
         )

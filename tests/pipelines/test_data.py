@@ -197,3 +197,21 @@ def test_shared_xml_dump(shared, tmp_path):
     for p in read(out, "passages"):
         for mark in ("{{", "[[", "<ref", "|}"):
             assert mark not in p["text"]
+
+
+def test_a_page_too_long_for_spacy_is_a_reject_and_the_run_goes_on(samples, tmp_path):
+    """D4: one 1.7 M-character page with no spaces made spaCy raise E088 and aborted the run
+    (the good documents were lost with it): the length check ran after spaCy. Now it runs
+    first and the page is a reject (one 1.7 M-character "word": ``passage_too_short``)."""
+    real = [json.loads(line) for line in gzip.open(samples / "vital_articles_300.jsonl.gz", "rt")]
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text("\n".join([
+        json.dumps({"id": "good", "title": real[0]["title"], "text": real[0]["contents"].split("\n", 1)[1]}),
+        json.dumps({"id": "blob", "title": "Blob", "text": "x" * 1_700_000}),
+    ]) + "\n")
+    out = tmp_path / "out"
+    stats = run(config([jsonl], out))
+    check_invariants(out, stats)
+    reasons = stats["rejects_by_reason"]
+    assert reasons.get("mask/passage_too_short", 0) + reasons.get("mask/passage_too_long", 0) == 1
+    assert any(t["source_id"] == "good" for t in read(out, "tasks"))
