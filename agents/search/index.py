@@ -41,6 +41,30 @@ def _params(backend: str, overrides: dict[str, Any] | None):
     return from_dict(cls, overrides or {}, f"{backend} params")
 
 
+def remove_stale_builds(output: Path) -> list[Path]:
+    """Remove the ``.NAME.building-PID-*`` / ``.NAME.old-PID`` dirs of builds whose process is
+    gone (a killed build left them forever)."""
+    removed = []
+    for path in output.parent.glob(f".{output.name}.*"):
+        kind, _, rest = path.name[len(output.name) + 2:].partition("-")
+        pid = rest.split("-", 1)[0]
+        if kind not in ("building", "old") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def build_index(corpus: str | Path, output: str | Path, backend: str = "bm25s",
                 params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Index ``corpus`` (wiki-18 JSONL) into ``output``; returns the manifest."""
@@ -53,7 +77,9 @@ def build_index(corpus: str | Path, output: str | Path, backend: str = "bm25s",
     if len(set(ids)) != len(ids):
         raise ValueError(f"{corpus} repeats document ids")
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    remove_stale_builds(output)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-{os.getpid()}-", dir=output.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it 0700: the index dir would be unreadable to others
     try:
         write_docs(tmp / "docs.arrow", docs)
         if backend == "bm25s":

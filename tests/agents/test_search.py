@@ -69,6 +69,26 @@ def test_a_killed_build_never_leaves_a_loadable_index(corpus, tmp_path, monkeypa
         open_index(tmp_path / "partial")
 
 
+def test_a_sigkilled_builds_leftovers_are_removed_and_the_index_is_world_readable(corpus, tmp_path):
+    """D12: a build killed with SIGKILL (no finally) left ``.idx.building-*`` forever; the next
+    build removes those of dead processes (never a live one's). D13: index dirs were 0700."""
+    import os
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".idx.building-{dead.pid}-abc"
+    stale.mkdir()
+    (stale / "docs.arrow").write_bytes(b"half")
+    old = tmp_path / f".idx.old-{dead.pid}"
+    old.mkdir()
+    live = tmp_path / f".idx.building-{os.getpid()}-xyz"
+    live.mkdir()
+    build_index(corpus, tmp_path / "idx", "bm25s")
+    assert not stale.exists() and not old.exists() and live.exists()
+    assert (tmp_path / "idx").stat().st_mode & 0o777 == 0o755
+
+
 def test_bad_corpus_line_is_a_clear_error(tmp_path):
     bad = tmp_path / "c.jsonl"
     bad.write_text('{"id": "1", "contents": "\\"A\\"\\nfine"}\n{"id": 2}\n')
