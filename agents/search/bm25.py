@@ -159,7 +159,13 @@ def build(docs: list[tuple[str, str, str]], out: Path, params: Bm25Params) -> No
         retriever = _lucene_bm25(params)
     else:
         retriever = bm25s.BM25(k1=params.k1, b=params.b, method=params.method)
-    retriever.index([tok(contents) for _, _, contents in docs], show_progress=False)
+    # the vocabulary in first-occurrence order: bm25s builds it from a set, whose order (and
+    # so the index bytes) changed with PYTHONHASHSEED
+    from bm25s.tokenization import Tokenized
+
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in tok(contents)] for _, _, contents in docs]
+    retriever.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
     retriever.save(str(out / "bm25s"), show_progress=False)
 
 

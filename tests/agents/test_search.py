@@ -89,6 +89,24 @@ def test_a_sigkilled_builds_leftovers_are_removed_and_the_index_is_world_readabl
     assert (tmp_path / "idx").stat().st_mode & 0o777 == 0o755
 
 
+def test_index_bytes_do_not_depend_on_the_hash_seed(corpus, tmp_path):
+    """D15: bm25s built its vocabulary from a set, so the index bytes changed with
+    PYTHONHASHSEED; the vocabulary is now in first-occurrence order."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    for seed in ("1", "2"):
+        subprocess.run([sys.executable, "-m", "ramp.cli", "index", "--corpus", str(corpus), "--output",
+                        str(tmp_path / seed), "--backend", "bm25s"], cwd=ROOT, check=True,
+                       capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
+    files = sorted(p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*") if p.is_file())
+    assert files and all((tmp_path / "1" / f).read_bytes() == (tmp_path / "2" / f).read_bytes()
+                         for f in files)
+
+
 def test_bad_corpus_line_is_a_clear_error(tmp_path):
     bad = tmp_path / "c.jsonl"
     bad.write_text('{"id": "1", "contents": "\\"A\\"\\nfine"}\n{"id": 2}\n')
