@@ -43,9 +43,12 @@ class OpenAIBackend:
             if attempt:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
             async with sem:
-                try:
-                    resp = await client.post(self.url, json=self._payload(conversation, sampling))
-                except (httpx.TimeoutException, httpx.TransportError) as exc:
+                try:  # ``timeout`` bounds the whole request: a server dripping bytes
+                    # kept one request 95 s with httpx's per-read timeout of 5 s
+                    resp = await asyncio.wait_for(
+                        client.post(self.url, json=self._payload(conversation, sampling)),
+                        self.timeout)
+                except (httpx.TimeoutException, httpx.TransportError, TimeoutError) as exc:
                     last = f"{type(exc).__name__}: {exc}"
                     continue
             if resp.status_code in RETRY_STATUS:
@@ -55,7 +58,7 @@ class OpenAIBackend:
                 return LLMError(f"HTTP {resp.status_code}: {resp.text[:200]}")
             try:
                 text = resp.json()["choices"][0]["message"]["content"]
-            except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, IndexError, TypeError) as exc:
                 last = f"malformed response: {exc!r}"
                 continue
             if not isinstance(text, str) or not text.strip():
@@ -72,7 +75,8 @@ class OpenAIBackend:
         sem = asyncio.Semaphore(self.concurrency)
         headers = {"Authorization": f"Bearer {self.api_key}"}
         limits = httpx.Limits(max_connections=self.concurrency)
-        async with httpx.AsyncClient(timeout=self.timeout, headers=headers,
+        # the deadline is asyncio's (a total per request, in _one); httpx's is only a backstop
+        async with httpx.AsyncClient(timeout=self.timeout + 1.0, headers=headers,
                                      limits=limits) as client:
             return await asyncio.gather(*(self._one(client, sem, c, sampling)
                                           for c in conversations))

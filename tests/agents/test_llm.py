@@ -96,7 +96,29 @@ class Faulty(JSONHandler):
             return self._send(200, json.dumps({"choices": [{"message": {"content": ""}}]}))
         if mode == "bad":
             return self._send(400, '{"error": "bad request"}')
+        if mode == "latin1":  # a body that is not UTF-8
+            body = '{"choices": [{"message": {"content": "caf\xe9"}}]}'.encode("latin-1")
+            return self._send_bytes(200, body)
+        if mode == "drip":  # each byte well inside a per-read timeout, the whole far beyond it
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(ok)))
+            self.end_headers()
+            try:
+                for ch in ok.encode():
+                    self.wfile.write(bytes([ch]))
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass
+            return None
         return self._send(200, ok)
+
+    def _send_bytes(self, code: int, data: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 @pytest.fixture(scope="module")
@@ -108,10 +130,12 @@ def faulty():
 @pytest.mark.parametrize("mode,expect,calls", [
     ("flaky", "fine", 3),  # two 500s, then an answer: retried
     ("down", "failed after 3 tries: HTTP 500", 3),
-    ("slow", "failed after 3 tries: ReadTimeout", 3),
+    ("slow", "failed after 3 tries: TimeoutError", 3),
     ("truncated", "failed after 3 tries: malformed response", 3),
     ("empty", "empty completion", 1),
     ("bad", "HTTP 400", 1),  # our request is wrong: not retried
+    ("latin1", "failed after 3 tries: malformed response", 3),  # D3: it aborted the run
+    ("drip", "failed after 3 tries: TimeoutError", 3),  # D9: timeout is a total deadline
 ])
 def test_openai_backend_faults_are_bounded_and_per_item(faulty, mode, expect, calls):
     Faulty.calls.pop(mode, None)
