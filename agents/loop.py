@@ -75,6 +75,11 @@ class AgentEpisode:
 
 class AgentLoop:
     def __init__(self, llm: LLM, retriever: Retriever, cfg: LoopConfig):
+        for key in ("max_turns", "topk", "max_tokens"):
+            if getattr(cfg, key) < 1:
+                raise ValueError(f"loop.{key} must be >= 1, not {getattr(cfg, key)}")
+        if cfg.retries < 0:
+            raise ValueError(f"loop.retries must be >= 0, not {cfg.retries}")
         self.llm, self.retriever, self.cfg = llm, retriever, cfg
 
     def run(self, episodes: Sequence[AgentEpisode], seed: int = 0) -> list[AgentEpisode]:

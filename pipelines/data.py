@@ -170,6 +170,8 @@ def run(cfg: DataConfig, command: str | None = None) -> dict[str, Any]:
         raise ValueError("no output directory: pass --output DIR")
     if cfg.shards < 1:
         raise ValueError("shards must be >= 1")
+    if cfg.num_workers < 1:
+        raise ValueError(f"num_workers must be >= 1, not {cfg.num_workers}")
     paths = expand_inputs(cfg.input)
     command = command or " ".join(shlex.quote(a) for a in ["ramp", *sys.argv[1:]])
     staging = FileSystems.join(cfg.output, STAGING)

@@ -169,9 +169,16 @@ def read_task_rows(path: str) -> list[dict[str, Any]]:
     return [rows[k] for k in sorted(rows)]
 
 
+def check_limit(limit: int | None) -> None:
+    """``limit`` is a count or None: ``-1`` silently dropped the last task (``[:-1]``)."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a count >= 0 (or null for all), not {limit!r}")
+
+
 def read_tasks(path: str, split: str | None = None, limit: int | None = None) -> list[Task]:
     """:func:`read_task_rows` as :class:`Task` records, optionally one split, the first
     ``limit`` by id."""
+    check_limit(limit)
     tasks = [task_from_row(r) for r in read_task_rows(path) if not split or r["split"] == split]
     return tasks[:limit] if limit is not None else tasks
 

@@ -23,7 +23,7 @@ from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.prompts import load
 from agents.teacher.machine import ramp_prompt
 from ramp.metrics import fill_scores, qa_scores
-from ramp.records import read_tasks
+from ramp.records import check_limit, read_tasks
 from ramp.trace import split_fills
 
 
@@ -76,6 +76,7 @@ def _literal_list(value) -> list[str]:
 def load_items(path: str, version: str = "v1", limit: int | None = None,
                split: str = "validation") -> list[Item]:
     """Questions of a QA file, or the ``split`` tasks of a RAMP task dir (per-mask golds)."""
+    check_limit(limit)
     qa_prompt = load("agent_qa", version)
     name = os.path.basename(path.rstrip("/"))
     if name.split(".")[0] in ("questions", "train", "dev", "test", "tasks"):

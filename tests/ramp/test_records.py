@@ -22,3 +22,25 @@ def test_tasks_and_curriculum_dirs_read_the_same_tasks(demo_data, tmp_path):
 def test_missing_task_files_are_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no task Parquet files"):
         read_tasks(str(tmp_path))
+
+
+def test_bad_counts_are_errors_not_silent_cuts(demo_data):
+    """D16: ``limit=-1`` dropped the last task (``[:-1]``); ``max_turns=0`` and
+    ``--num-workers 0`` were accepted."""
+    import pytest
+
+    from agents.loop import AgentLoop, LoopConfig
+    from pipelines.config import DataConfig
+    from pipelines.data import run
+    from ramp.records import read_tasks
+
+    tasks = str(demo_data / "data" / "tasks")
+    for bad in (-1, True, "3"):
+        with pytest.raises(ValueError, match="limit must be a count"):
+            read_tasks(tasks, "train", bad)
+    assert read_tasks(tasks, "train", 0) == []
+    for key in ("max_turns", "topk", "max_tokens"):
+        with pytest.raises(ValueError, match=f"loop.{key} must be >= 1"):
+            AgentLoop(None, None, LoopConfig(**{key: 0}))
+    with pytest.raises(ValueError, match="num_workers must be >= 1"):
+        run(DataConfig(input=["x.jsonl"], output="out", num_workers=0))
