@@ -37,5 +37,5 @@ def test_config_errors_are_one_clear_line(tmp_path):
 def test_help_lists_every_stage():
     proc = ramp("--help")
     assert proc.returncode == 0
-    for sub in ("data", "curriculum", "publish"):
+    for sub in ("data", "curriculum", "publish", "traces", "simulator-data", "export-verl"):
         assert sub in proc.stdout
