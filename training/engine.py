@@ -20,7 +20,30 @@ def trainer_kwargs() -> dict:
     """Keyword arguments every RAMP ``TrainingArguments`` gets."""
     import torch
 
-    return {"use_cpu": not torch.accelerator.is_available()}
+    cpu = not torch.accelerator.is_available()
+    if cpu:
+        _restore_indexed_cpu_locations()
+    return {"use_cpu": cpu}
+
+
+_CPU_SHIM = False
+
+
+def _restore_indexed_cpu_locations() -> None:
+    """transformers < 5.11 (verl's pin) resumes a multi-process run by loading the optimizer
+    with ``map_location=args.device``, which is ``cpu:0`` on a CPU process group; torch only
+    restores ``cpu`` and the resume fails ("don't know how to restore data location ...
+    (tagged with cpu:0)"). A ``cpu:N`` location is the CPU: restore it as such."""
+    global _CPU_SHIM
+    if _CPU_SHIM:
+        return
+    import torch.serialization
+
+    def restore(storage, location: str):
+        return storage if location.startswith("cpu:") else None
+
+    torch.serialization.register_package(11, lambda storage: None, restore)
+    _CPU_SHIM = True
 
 
 def metrics_callback(path: str, row):
