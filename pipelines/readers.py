@@ -153,6 +153,13 @@ def document_from_json(obj: object, source: str, where: str, raw: bytes | str) -
     doc_id = obj.get("id")
     if doc_id is None or doc_id == "":
         return _read_reject(source, where, "missing_field", "record has no 'id'", raw)
+    if not isinstance(doc_id, (str, int)) or isinstance(doc_id, bool):
+        return _read_reject(source, where, "wrong_type",
+                            f"'id' is {type(doc_id).__name__}, not a string or integer", raw)
+    for key in ("title", "text", "contents"):  # present but not a string: say so, not "missing"
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            return _read_reject(source, where, "wrong_type",
+                                f"'{key}' is {type(obj[key]).__name__}, not a string", raw)
     title = obj.get("title")
     if isinstance(obj.get("text"), str):
         text = obj["text"]

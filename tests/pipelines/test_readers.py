@@ -141,3 +141,19 @@ def test_bz2_jsonl_is_transparent(tmp_path):
     path.write_bytes(bz2.compress(json.dumps({"id": "1", "title": "T", "text": "x y"}).encode()))
     docs, _ = split(list(read_path(str(path))))
     assert docs[0].text == "x y"
+
+
+def test_wrong_typed_fields_are_named_not_called_missing(tmp_path):
+    """D17: ``{"text": 42}`` or ``{"title": ["x"]}`` were rejected as "missing"."""
+    path = tmp_path / "typed.jsonl"
+    path.write_text("\n".join(json.dumps(o) for o in [
+        {"id": "1", "title": "T", "text": 42},
+        {"id": "2", "title": ["x"], "text": "fine text"},
+        {"id": {"a": 1}, "title": "T", "text": "fine text"},
+        {"id": 7, "title": "Ok", "text": "An integer id is fine."},
+    ]) + "\n")
+    docs, rejects = split(list(read_path(str(path))))
+    assert [d.id for d in docs] == ["7"]
+    assert [(r.reason, r.detail) for r in rejects] == [
+        ("wrong_type", "'text' is int, not a string"), ("wrong_type", "'title' is list, not a string"),
+        ("wrong_type", "'id' is dict, not a string or integer")]
