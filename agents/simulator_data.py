@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from agents.prompts import load
 from ramp import simulator as sim
+from ramp.records import write_parquet, write_text
 from ramp.text import content_id
 from ramp.trace import TRACE_SCHEMA
 
@@ -110,20 +110,6 @@ def as_trace(row: dict) -> dict:
             "teacher": f"simulator-{row['label']}", "prompt_version": row["prompt_version"]}
 
 
-def _write_table(path: str, rows: list[dict], schema: pa.Schema) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
-    os.replace(tmp, path)
-
-
-def _write_text(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def check(cfg: SimulatorDataConfig) -> None:
     if not (cfg.traces and cfg.output):
         raise ValueError("simulator-data needs traces= and output=")
@@ -156,15 +142,15 @@ def run(cfg: SimulatorDataConfig) -> dict[str, Any]:
             kept[row["id"]] = row
     rows = list(kept.values())
     for split in ("train", "validation"):
-        _write_table(os.path.join(cfg.output, split, "traces-00000.parquet"),
+        write_parquet(os.path.join(cfg.output, split, "traces-00000.parquet"),
                      [as_trace(r) for r in rows if r["split"] == split], TRACE_SCHEMA)
-    _write_table(os.path.join(cfg.output, "pairs.parquet"),
+    write_parquet(os.path.join(cfg.output, "pairs.parquet"),
                  [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], sim.SIMULATOR_SCHEMA)
-    _write_table(os.path.join(cfg.output, "rejects.parquet"), sorted(rejects, key=lambda r: r["id"]),
+    write_parquet(os.path.join(cfg.output, "rejects.parquet"), sorted(rejects, key=lambda r: r["id"]),
                  REJECT_SCHEMA)
     stats = summarize(cfg, traces, rows, rejects)
-    _write_text(os.path.join(cfg.output, "README.md"), card(cfg, stats))
-    _write_text(os.path.join(cfg.output, "stats.json"), json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    write_text(os.path.join(cfg.output, "README.md"), card(cfg, stats))
+    write_text(os.path.join(cfg.output, "stats.json"), json.dumps(stats, indent=2, sort_keys=True) + "\n")
     return stats
 
 

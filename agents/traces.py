@@ -24,7 +24,7 @@ from agents.teacher.machine import TeacherConfig, TeacherMachine, ramp_prompt
 from agents.teacher.roles import RoleError, RuleJudge, RuleObserver, RulePlanner, RuleRewriter
 from ramp.curriculum import by_num_masks
 from ramp.metrics import fill_scores
-from ramp.records import Task, read_tasks
+from ramp.records import Task, read_tasks, write_parquet, write_text
 from ramp.text import content_id
 from ramp.trace import TRACE_REJECT_SCHEMA, TRACE_SCHEMA, split_fills
 
@@ -153,12 +153,6 @@ class Solver:
                 "teacher": self.name}
 
 
-def _write(path: str, rows: list[dict], schema: pa.Schema) -> None:
-    tmp = path + ".tmp"
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp, compression="zstd")
-    os.replace(tmp, path)
-
-
 def shard_paths(out: str, index: int) -> tuple[str, str]:
     return (os.path.join(out, f"traces-{index:05d}.parquet"),
             os.path.join(out, "rejects", f"rejects-{index:05d}.parquet"))
@@ -192,10 +186,7 @@ def claim_output(cfg: TracesConfig, tasks: list[Task]) -> None:
             if os.path.exists(path):
                 os.remove(path)
     os.makedirs(os.path.join(cfg.output, "rejects"), exist_ok=True)
-    tmp = f"{run_path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"fingerprint": want, "tasks": len(tasks)}, f)
-    os.replace(tmp, run_path)
+    write_text(run_path, json.dumps({"fingerprint": want, "tasks": len(tasks)}))
 
 
 def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
@@ -222,8 +213,8 @@ def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
             skipped += 1
             continue
         traces, rejects = solver.solve(shard)
-        _write(reject_path, rejects, TRACE_REJECT_SCHEMA)
-        _write(trace_path, traces, TRACE_SCHEMA)
+        write_parquet(reject_path, rejects, TRACE_REJECT_SCHEMA)
+        write_parquet(trace_path, traces, TRACE_SCHEMA)
         log(f"shard {index + 1}/{len(shards)}: {len(traces)} traces, {len(rejects)} rejects")
     stats = summarize(cfg.output, len(tasks), solver.name)
     stats.update(seconds=round(time.perf_counter() - start, 2), resumed_shards=skipped)
@@ -289,7 +280,7 @@ def merge_rounds(inputs: list[str], output: str, accepted_only: bool = True) -> 
                 best[t["task_id"]] = (key, t)
     rows = [t for _, t in sorted(best.values(), key=lambda kt: kt[1]["task_id"])]
     os.makedirs(os.path.join(output, "rejects"), exist_ok=True)
-    _write(os.path.join(output, "rejects", "rejects-00000.parquet"), [], TRACE_REJECT_SCHEMA)
-    _write(os.path.join(output, "traces-00000.parquet"), rows, TRACE_SCHEMA)
+    write_parquet(os.path.join(output, "rejects", "rejects-00000.parquet"), [], TRACE_REJECT_SCHEMA)
+    write_parquet(os.path.join(output, "traces-00000.parquet"), rows, TRACE_SCHEMA)
     return {"rounds": len(inputs), "traces_in": seen, "traces_out": len(rows),
             "duplicates_dropped": seen - len(rows)}

@@ -6,11 +6,8 @@ import json
 import os
 from collections import defaultdict
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from ramp.curriculum import stage_of
-from ramp.records import TASK_SCHEMA, read_task_rows
+from ramp.records import TASK_SCHEMA, read_task_rows, write_parquet
 
 
 def write_stages(tasks_dir: str, output: str, measure: str = "num_masks",
@@ -27,10 +24,7 @@ def write_stages(tasks_dir: str, output: str, measure: str = "num_masks",
         counts[f"stage-{stage}"] = {}
         for split in ("train", "validation"):
             part = groups.get((stage, split), [])
-            tmp = os.path.join(stage_dir, f".{split}.parquet.tmp")
-            pq.write_table(pa.Table.from_pylist(part, schema=TASK_SCHEMA), tmp,
-                           compression="zstd")
-            os.replace(tmp, os.path.join(stage_dir, f"{split}.parquet"))
+            write_parquet(os.path.join(stage_dir, f"{split}.parquet"), part, TASK_SCHEMA)
             counts[f"stage-{stage}"][split] = len(part)
     with open(os.path.join(output, "counts.json"), "w", encoding="utf-8") as f:
         json.dump({"measure": measure, "stages": counts}, f, indent=2, sort_keys=True)

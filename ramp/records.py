@@ -192,3 +192,18 @@ def excerpt(text: str, limit: int = 200) -> str:
     return text[:limit]
 
 
+def write_parquet(path: str, rows: list[dict], schema: pa.Schema) -> None:
+    """``rows`` as one Parquet file (zstd), written to a temporary name and renamed into place,
+    so a killed writer never leaves a half file under ``path``."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def write_text(path: str, text: str) -> None:
+    """``text`` to ``path`` atomically (a temporary name, then a rename)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)

@@ -8,6 +8,7 @@ group (gloo) only when told ``cpu``; without it every process trains alone on al
 
 from __future__ import annotations
 
+import functools
 import os
 
 
@@ -26,24 +27,18 @@ def trainer_kwargs() -> dict:
     return {"use_cpu": cpu}
 
 
-_CPU_SHIM = False
-
-
+@functools.cache
 def _restore_indexed_cpu_locations() -> None:
     """transformers < 5.11 (verl's pin) resumes a multi-process run by loading the optimizer
     with ``map_location=args.device``, which is ``cpu:0`` on a CPU process group; torch only
     restores ``cpu`` and the resume fails ("don't know how to restore data location ...
     (tagged with cpu:0)"). A ``cpu:N`` location is the CPU: restore it as such."""
-    global _CPU_SHIM
-    if _CPU_SHIM:
-        return
     import torch.serialization
 
     def restore(storage, location: str):
         return storage if location.startswith("cpu:") else None
 
     torch.serialization.register_package(11, lambda storage: None, restore)
-    _CPU_SHIM = True
 
 
 def metrics_callback(path: str, row):

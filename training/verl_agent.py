@@ -27,6 +27,7 @@ which also sets the retriever URL and the turn budget).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,16 +43,11 @@ from ramp.llm import LLMError, Sampling, TokenOutput
 
 logger = logging.getLogger(__name__)
 
-# The shared loop is synchronous; each trajectory runs it on a thread that waits on verl's
-# event loop for tokens and on the retrieval server for documents (I/O, not CPU).
-_EXECUTOR: ThreadPoolExecutor | None = None
-
-
+@functools.cache
 def _executor(workers: int) -> ThreadPoolExecutor:
-    global _EXECUTOR
-    if _EXECUTOR is None:
-        _EXECUTOR = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ramp-agent")
-    return _EXECUTOR
+    """The shared loop is synchronous; each trajectory runs it on a thread that waits on verl's
+    event loop for tokens and on the retrieval server for documents (I/O, not CPU)."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ramp-agent")
 
 
 class ServerLLM:
