@@ -161,7 +161,9 @@ def cmd_sft(args: argparse.Namespace, extra: list[str]) -> int:
     cfg = load_config(SFTConfig, args.config or _default_config("sft"), extra)
     _log_training()
     summary = train(cfg)
-    if _rank() == 0:
+    from training import engine
+
+    if engine.rank() == 0:
         print(json.dumps(summary, indent=2))
     return 0
 
@@ -172,7 +174,9 @@ def cmd_rl(args: argparse.Namespace, extra: list[str]) -> int:
     cfg = load_config(RLConfig, args.config or _default_config("rl"), extra)
     _log_training()
     summary = train(cfg)
-    if _rank() == 0:
+    from training import engine
+
+    if engine.rank() == 0:
         print(json.dumps(summary, indent=2))
     return 0
 
@@ -401,15 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _rank() -> int:
-    """This process's rank under torchrun / accelerate launch (0 when run alone)."""
-    return int(os.environ.get("RANK", "0"))
-
-
 def _log_training() -> None:
     """Training stages log their steps (rank 0 only; the Trainer draws the progress bar)."""
+    from training import engine
+
     log = logging.getLogger("training")
-    if _rank() == 0 and not log.handlers:
+    if engine.rank() == 0 and not log.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         log.addHandler(handler)

@@ -12,6 +12,11 @@ import functools
 import os
 
 
+def rank() -> int:
+    """This process's rank under torchrun / accelerate launch (0 when run alone)."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def world_size() -> int:
     """Processes of this run (torchrun / accelerate launch set ``WORLD_SIZE``)."""
     return int(os.environ.get("WORLD_SIZE", "1"))

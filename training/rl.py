@@ -221,10 +221,11 @@ class SearchRollout:
 
     def run(self, llm, chosen: list, seed: int) -> Rollouts:
         g = self.cfg.group_size
+        prompts = {t.id: prompt_ids(self.tokenizer, [{"role": "user", "content": t.prompt}])
+                   for t in chosen}  # rendered once per task, copied per group member
         episodes = [AgentEpisode(id=f"{t.id}#{i}", messages=[{"role": "user", "content": t.prompt}],
                                  question=t.question, gold=t.hint,
-                                 tokens=TokenTrace(prompt_ids(self.tokenizer, [
-                                     {"role": "user", "content": t.prompt}])))
+                                 tokens=TokenTrace(list(prompts[t.id])))
                     for t in chosen for i in range(g)]
         AgentLoop(llm, self.retriever, self.cfg.loop).run(episodes, seed=seed)
         rewards = [0.0] * len(episodes)
@@ -391,8 +392,7 @@ def check(cfg: RLConfig) -> None:
     unknown = set(cfg.rewards) - set(REWARDS) - {"judge"}
     if unknown:
         raise ValueError(f"unknown rewards {sorted(unknown)}: {sorted(REWARDS)} or judge")
-    per_rank, rest = divmod(cfg.prompts_per_step * cfg.group_size, engine.world_size())
-    if rest or per_rank % cfg.group_size:
+    if cfg.prompts_per_step % engine.world_size():
         raise ValueError(f"prompts_per_step ({cfg.prompts_per_step}) must be a multiple of the "
                          f"number of processes ({engine.world_size()}): each holds whole groups")
 
