@@ -6,8 +6,9 @@ from __future__ import annotations
 
 
 def render(tokenizer, messages, generation_prompt: bool = False) -> str:
-    return tokenizer.apply_chat_template(list(messages), tokenize=False,
-                                         add_generation_prompt=generation_prompt)
+    return tokenizer.apply_chat_template(
+        list(messages), tokenize=False, add_generation_prompt=generation_prompt
+    )
 
 
 def prompt_ids(tokenizer, messages) -> list[int]:
@@ -24,4 +25,4 @@ def environment_ids(tokenizer, messages, user_text: str) -> list[int]:
     full = render(tokenizer, [*messages, {"role": "user", "content": user_text}], True)
     if not full.startswith(head + turn):
         raise ValueError("the chat template does not render the conversation as prefixes")
-    return tokenizer(full[len(head) + len(turn):], add_special_tokens=False)["input_ids"]
+    return tokenizer(full[len(head) + len(turn) :], add_special_tokens=False)["input_ids"]

@@ -19,8 +19,9 @@ from ramp.rewards import Reward, column, extract_answer, gold_list, mask_count
 from ramp.trace import split_fills
 
 
-def judge_reward(llm: LLM, version: str = "v1", retries: int = 1, max_tokens: int = 64,
-                 on_error: float | None = 0.0) -> Reward:
+def judge_reward(
+    llm: LLM, version: str = "v1", retries: int = 1, max_tokens: int = 64, on_error: float | None = 0.0
+) -> Reward:
     """``on_error``: the score of a row the judge could not judge (0.0 for a reward; eval
     passes None to count those rows apart)."""
     roles = LLMRoles(llm, version=version, retries=retries, max_tokens=max_tokens)

@@ -96,11 +96,16 @@ class AgentLoop:
 
     def on_generate(self, batch: list[AgentEpisode], seed: int) -> None:
         retrying = any(e.invalid for e in batch)
-        sampling = Sampling(temperature=max(self.cfg.temperature, 0.7 if retrying else 0.0),
-                            max_tokens=self.cfg.max_tokens, stop=STOP, seed=seed)
+        sampling = Sampling(
+            temperature=max(self.cfg.temperature, 0.7 if retrying else 0.0),
+            max_tokens=self.cfg.max_tokens,
+            stop=STOP,
+            seed=seed,
+        )
         if batch[0].tokens is not None:
             outputs = self.llm.generate_tokens(
-                [e.tokens.prompt_ids + e.tokens.completion_ids for e in batch], sampling)
+                [e.tokens.prompt_ids + e.tokens.completion_ids for e in batch], sampling
+            )
         else:
             outputs = self.llm.generate([e.messages for e in batch], sampling)
         for e, out in zip(batch, outputs):
@@ -135,9 +140,12 @@ class AgentLoop:
         queries, exclude = [e.pending_query for e in batch], [e.exclude_ids for e in batch]
         if getattr(self.retriever, "uses_question", False):  # a simulated engine
             results = self.retriever.search(
-                queries, self.cfg.topk, exclude,
+                queries,
+                self.cfg.topk,
+                exclude,
                 questions=[e.question or e.pending_query for e in batch],
-                answers=[e.gold or "unknown" for e in batch])
+                answers=[e.gold or "unknown" for e in batch],
+            )
         else:
             results = self.retriever.search(queries, self.cfg.topk, exclude)
         for e, hits in zip(batch, results):

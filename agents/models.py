@@ -29,7 +29,7 @@ def ramp_home() -> Path:
 
 def gguf_file(ref: str) -> Path:
     """The GGUF file a ``gguf:package/file`` reference points at."""
-    package, _, name = ref[len(GGUF_PREFIX):].partition("/")
+    package, _, name = ref[len(GGUF_PREFIX) :].partition("/")
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(f"{ref}: Python package {package!r} is not installed")
@@ -40,7 +40,7 @@ def gguf_file(ref: str) -> Path:
 
 
 def converted_dir(ref: str) -> Path:
-    stem = Path(ref[len(GGUF_PREFIX):].partition("/")[2]).stem
+    stem = Path(ref[len(GGUF_PREFIX) :].partition("/")[2]).stem
     return ramp_home() / "models" / stem.replace(".", "-")
 
 

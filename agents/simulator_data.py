@@ -31,34 +31,45 @@ from ramp.records import write_parquet, write_text
 from ramp.text import content_id
 from ramp.trace import TRACE_SCHEMA
 
-REJECT_SCHEMA = pa.schema([
-    pa.field("id", pa.string(), nullable=False),
-    pa.field("trace_id", pa.string(), nullable=False),
-    pa.field("reason", pa.string(), nullable=False),
-    pa.field("detail", pa.string(), nullable=False),
-])
+REJECT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("trace_id", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string(), nullable=False),
+    ]
+)
 
 
 @dataclass
 class SimulatorDataConfig:
     traces: str = field(default="", metadata={"help": "trace dir(s) (traces-*.parquet), comma-separated"})
     output: str = field(default="", metadata={"help": "output dir"})
-    label_by: str = field(default="judge", metadata={
-        "help": "judge: the trace's verdict (correct -> useful); f1: mean per-mask F1 >= f1_threshold"})
+    label_by: str = field(
+        default="judge",
+        metadata={
+            "help": "judge: the trace's verdict (correct -> useful); f1: mean per-mask F1 >= f1_threshold"
+        },
+    )
     f1_threshold: float = field(default=0.8, metadata={"help": "useful at or above (label_by: f1)"})
     validation: float = field(default=0.2, metadata={"help": "share of source tasks held out"})
     seed: int = field(default=0, metadata={"help": "the train/validation split"})
-    prompt_version: str = field(default="v1", metadata={
-        "help": "simulated_search_{useful,noisy}.<v>.txt, the prompts the simulated engine uses"})
+    prompt_version: str = field(
+        default="v1",
+        metadata={"help": "simulated_search_{useful,noisy}.<v>.txt, the prompts the simulated engine uses"},
+    )
     min_documents: int = field(default=1, metadata={"help": "pairs with fewer documents are rejected"})
     max_documents: int = field(default=3, metadata={"help": "the first N documents of a search (k)"})
-    max_words: int = field(default=40, metadata={
-        "help": "words kept per document (the prompts ask for ~40-word snippets); 0 = all"})
+    max_words: int = field(
+        default=40,
+        metadata={"help": "words kept per document (the prompts ask for ~40-word snippets); 0 = all"},
+    )
 
 
 def _prompt(mode: str, version: str, k: int, query: str, question: str, answer: str) -> str:
-    return load(f"simulated_search_{mode}", version).format(k=k, query=query, question=question,
-                                                            answer=answer)
+    return load(f"simulated_search_{mode}", version).format(
+        k=k, query=query, question=question, answer=answer
+    )
 
 
 def pairs_of(trace: dict, cfg: SimulatorDataConfig) -> tuple[list[dict], list[dict]]:
@@ -77,37 +88,75 @@ def pairs_of(trace: dict, cfg: SimulatorDataConfig) -> tuple[list[dict], list[di
     for p in found:
         p.documents = [sim.clip_words(d, cfg.max_words) for d in p.documents[: cfg.max_documents]]
         if len(p.documents) < cfg.min_documents:
-            rejects.append(_reject(trace, "too_few_documents",
-                                   f"turn {p.turn}: {len(p.documents)} documents for {p.query!r}"))
+            rejects.append(
+                _reject(
+                    trace, "too_few_documents", f"turn {p.turn}: {len(p.documents)} documents for {p.query!r}"
+                )
+            )
             continue
         target = sim.render_documents(p.documents)
-        rows.append({
-            "id": content_id("simulator", trace["task_id"], p.query, target, mode),
-            "task_id": trace["task_id"], "trace_id": trace["id"],
-            "split": sim.split_of(trace["task_id"], cfg.validation, cfg.seed),
-            "label": mode, "has_gold": sim.has_gold(p.documents, golds),
-            "question": question, "answer": answer, "query": p.query, "documents": p.documents,
-            "messages": [{"role": "user", "content": _prompt(mode, cfg.prompt_version, len(p.documents),
-                                                             p.query, question, answer)},
-                         {"role": "assistant", "content": target}],
-            "trace_f1": float(trace["f1"]), "trace_judge": trace["judge"],
-            "teacher": trace["teacher"], "prompt_version": cfg.prompt_version,
-            "_stage": int(trace["stage"]), "_num_masks": int(trace["num_masks"]), "_golds": golds})
+        rows.append(
+            {
+                "id": content_id("simulator", trace["task_id"], p.query, target, mode),
+                "task_id": trace["task_id"],
+                "trace_id": trace["id"],
+                "split": sim.split_of(trace["task_id"], cfg.validation, cfg.seed),
+                "label": mode,
+                "has_gold": sim.has_gold(p.documents, golds),
+                "question": question,
+                "answer": answer,
+                "query": p.query,
+                "documents": p.documents,
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": _prompt(
+                            mode, cfg.prompt_version, len(p.documents), p.query, question, answer
+                        ),
+                    },
+                    {"role": "assistant", "content": target},
+                ],
+                "trace_f1": float(trace["f1"]),
+                "trace_judge": trace["judge"],
+                "teacher": trace["teacher"],
+                "prompt_version": cfg.prompt_version,
+                "_stage": int(trace["stage"]),
+                "_num_masks": int(trace["num_masks"]),
+                "_golds": golds,
+            }
+        )
     return rows, rejects
 
 
 def _reject(trace: dict, reason: str, detail: str) -> dict:
-    return {"id": content_id("simulator-reject", trace["id"], reason, detail),
-            "trace_id": trace["id"], "reason": reason, "detail": detail}
+    return {
+        "id": content_id("simulator-reject", trace["id"], reason, detail),
+        "trace_id": trace["id"],
+        "reason": reason,
+        "detail": detail,
+    }
 
 
 def as_trace(row: dict) -> dict:
     """A pair as one SFT trace row (accepted; the assistant turn is the documents)."""
-    return {"id": row["id"], "task_id": row["task_id"], "messages": row["messages"],
-            "prediction": [], "answers": row["_golds"], "f1": row["trace_f1"], "em": 0.0,
-            "recall": 0.0, "judge": row["trace_judge"], "accepted": True, "num_searches": 0,
-            "num_turns": 1, "num_masks": row["_num_masks"], "stage": row["_stage"],
-            "teacher": f"simulator-{row['label']}", "prompt_version": row["prompt_version"]}
+    return {
+        "id": row["id"],
+        "task_id": row["task_id"],
+        "messages": row["messages"],
+        "prediction": [],
+        "answers": row["_golds"],
+        "f1": row["trace_f1"],
+        "em": 0.0,
+        "recall": 0.0,
+        "judge": row["trace_judge"],
+        "accepted": True,
+        "num_searches": 0,
+        "num_turns": 1,
+        "num_masks": row["_num_masks"],
+        "stage": row["_stage"],
+        "teacher": f"simulator-{row['label']}",
+        "prompt_version": row["prompt_version"],
+    }
 
 
 def check(cfg: SimulatorDataConfig) -> None:
@@ -136,18 +185,31 @@ def run(cfg: SimulatorDataConfig) -> dict[str, Any]:
     kept: dict[str, dict] = {}
     for row in sorted(rows, key=lambda r: r["id"]):
         if row["id"] in kept:  # the same query, documents and label for the same task
-            rejects.append({"id": content_id("simulator-reject", row["trace_id"], "duplicate", row["id"]),
-                            "trace_id": row["trace_id"], "reason": "duplicate", "detail": row["id"]})
+            rejects.append(
+                {
+                    "id": content_id("simulator-reject", row["trace_id"], "duplicate", row["id"]),
+                    "trace_id": row["trace_id"],
+                    "reason": "duplicate",
+                    "detail": row["id"],
+                }
+            )
         else:
             kept[row["id"]] = row
     rows = list(kept.values())
     for split in ("train", "validation"):
-        write_parquet(os.path.join(cfg.output, split, "traces-00000.parquet"),
-                     [as_trace(r) for r in rows if r["split"] == split], TRACE_SCHEMA)
-    write_parquet(os.path.join(cfg.output, "pairs.parquet"),
-                 [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], sim.SIMULATOR_SCHEMA)
-    write_parquet(os.path.join(cfg.output, "rejects.parquet"), sorted(rejects, key=lambda r: r["id"]),
-                 REJECT_SCHEMA)
+        write_parquet(
+            os.path.join(cfg.output, split, "traces-00000.parquet"),
+            [as_trace(r) for r in rows if r["split"] == split],
+            TRACE_SCHEMA,
+        )
+    write_parquet(
+        os.path.join(cfg.output, "pairs.parquet"),
+        [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
+        sim.SIMULATOR_SCHEMA,
+    )
+    write_parquet(
+        os.path.join(cfg.output, "rejects.parquet"), sorted(rejects, key=lambda r: r["id"]), REJECT_SCHEMA
+    )
     stats = summarize(cfg, traces, rows, rejects)
     write_text(os.path.join(cfg.output, "README.md"), card(cfg, stats))
     write_text(os.path.join(cfg.output, "stats.json"), json.dumps(stats, indent=2, sort_keys=True) + "\n")
@@ -162,20 +224,25 @@ def summarize(cfg: SimulatorDataConfig, traces: list, rows: list[dict], rejects:
     for r in rejects:
         reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
     return {
-        "traces": len(traces), "pairs": len(rows), "rejects": len(rejects),
+        "traces": len(traces),
+        "pairs": len(rows),
+        "rejects": len(rejects),
         "rejects_by_reason": dict(sorted(reasons.items())),
         "by_split": {s: count(lambda r, s=s: r["split"] == s) for s in ("train", "validation")},
         "by_label": {m: count(lambda r, m=m: r["label"] == m) for m in sim.LABELS},
-        "has_gold_by_label": {m: count(lambda r, m=m: r["label"] == m and r["has_gold"])
-                              for m in sim.LABELS},
+        "has_gold_by_label": {m: count(lambda r, m=m: r["label"] == m and r["has_gold"]) for m in sim.LABELS},
         "tasks": len({r["task_id"] for r in rows}),
-        "label_by": cfg.label_by, "prompt_version": cfg.prompt_version,
+        "label_by": cfg.label_by,
+        "prompt_version": cfg.prompt_version,
     }
 
 
 def card(cfg: SimulatorDataConfig, stats: dict) -> str:
-    rule = ("the trace's judge verdict: `correct` -> useful, otherwise noisy" if cfg.label_by == "judge"
-            else f"the trace's mean per-mask token F1: >= {cfg.f1_threshold} -> useful, otherwise noisy")
+    rule = (
+        "the trace's judge verdict: `correct` -> useful, otherwise noisy"
+        if cfg.label_by == "judge"
+        else f"the trace's mean per-mask token F1: >= {cfg.f1_threshold} -> useful, otherwise noisy"
+    )
     labels, gold = stats["by_label"], stats["has_gold_by_label"]
     return f"""# RAMP simulator SFT data (ZeroSearch)
 
@@ -185,7 +252,7 @@ to act as the search engine (`ramp sft --config configs/sft/simulator.yaml`).
 - **Label rule** ({cfg.label_by}): {rule}. As in ZeroSearch, documents a real engine returned
   to a trajectory that reached the right answer teach the *useful* mode; those returned to a
   trajectory that reached a wrong one teach the *noisy* mode.
-- **has_gold**: the documents (as kept: the first {cfg.max_documents}, {cfg.max_words or 'all'} words each)
+- **has_gold**: the documents (as kept: the first {cfg.max_documents}, {cfg.max_words or "all"} words each)
   contain a gold answer (normalised substring), recorded apart from the label.
 - **Prompt**: `agents/prompts/simulated_search_{{useful,noisy}}.{cfg.prompt_version}.txt` (the
   mode, the question, its gold answer and the query); the target is the documents, one
@@ -194,10 +261,10 @@ to act as the search engine (`ramp sft --config configs/sft/simulator.yaml`).
 
 | | pairs | useful | noisy | useful with gold | noisy with gold |
 |---|---|---|---|---|---|
-| all | {stats['pairs']} | {labels['useful']} | {labels['noisy']} | {gold['useful']} | {gold['noisy']} |
+| all | {stats["pairs"]} | {labels["useful"]} | {labels["noisy"]} | {gold["useful"]} | {gold["noisy"]} |
 
-Splits: train {stats['by_split']['train']}, validation {stats['by_split']['validation']}; from
-{stats['traces']} traces of {stats['tasks']} tasks; {stats['rejects']} rejects
-({', '.join(f'{k} {v}' for k, v in stats['rejects_by_reason'].items()) or 'none'}).
+Splits: train {stats["by_split"]["train"]}, validation {stats["by_split"]["validation"]}; from
+{stats["traces"]} traces of {stats["tasks"]} tasks; {stats["rejects"]} rejects
+({", ".join(f"{k} {v}" for k, v in stats["rejects_by_reason"].items()) or "none"}).
 The documents are Wikipedia text (CC BY-SA), as retrieved.
 """

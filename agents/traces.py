@@ -86,8 +86,7 @@ class Solver:
         if self.llm is not None:
             from agents.teacher.llm_roles import LLMRoles
 
-            llm_roles = LLMRoles(self.llm, cfg.machine.prompt_version, cfg.retries,
-                                 cfg.role_max_tokens)
+            llm_roles = LLMRoles(self.llm, cfg.machine.prompt_version, cfg.retries, cfg.role_max_tokens)
         pick = {"rule": None, "llm": llm_roles}
         for role in ("planner", "rewriter", "observer", "judge"):
             if getattr(r, role) not in pick:
@@ -100,8 +99,9 @@ class Solver:
     def solve(self, tasks: list[Task]) -> tuple[list[dict], list[dict]]:
         if self.cfg.teacher:
             return self._solve_policy(tasks)
-        machine = TeacherMachine(self.planner, self.rewriter, self.observer, self.judge,
-                                 self.retriever, self.cfg.machine)
+        machine = TeacherMachine(
+            self.planner, self.rewriter, self.observer, self.judge, self.retriever, self.cfg.machine
+        )
         traces, rejects = [], []
         for e in machine.run(tasks):
             if e.error is not None:
@@ -112,14 +112,21 @@ class Solver:
         return traces, rejects
 
     def _solve_policy(self, tasks: list[Task]) -> tuple[list[dict], list[dict]]:
-        episodes = [AgentEpisode(id=t.id, messages=[{"role": "user", "content": ramp_prompt(
-            t, self.cfg.machine.prompt_version)}],
-            exclude_ids=[t.passage_id] if self.cfg.machine.exclude_source else [])
-            for t in tasks]
+        episodes = [
+            AgentEpisode(
+                id=t.id,
+                messages=[{"role": "user", "content": ramp_prompt(t, self.cfg.machine.prompt_version)}],
+                exclude_ids=[t.passage_id] if self.cfg.machine.exclude_source else [],
+            )
+            for t in tasks
+        ]
         AgentLoop(self.llm, self.retriever, self.cfg.loop).run(episodes)
         done = [(t, e) for t, e in zip(tasks, episodes) if e.state == "done"]
-        verdicts = self.judge.judge([(split_fills(e.answer or "", t.num_masks), list(t.answers))
-                                     for t, e in done]) if done else []
+        verdicts = (
+            self.judge.judge([(split_fills(e.answer or "", t.num_masks), list(t.answers)) for t, e in done])
+            if done
+            else []
+        )
         verdict_of = {t.id: v for (t, _), v in zip(done, verdicts)}
         traces, rejects = [], []
         for t, e in zip(tasks, episodes):
@@ -131,31 +138,47 @@ class Solver:
             if isinstance(verdict, RoleError):
                 rejects.append(self._reject(t, "judge", verdict.reason, verdict.detail))
                 continue
-            traces.append(self._trace(t, e.messages, split_fills(e.answer or "", t.num_masks),
-                                      verdict, e.searches))
+            traces.append(
+                self._trace(t, e.messages, split_fills(e.answer or "", t.num_masks), verdict, e.searches)
+            )
         return traces, rejects
 
     def _trace(self, task: Task, messages, fills, verdict: str, searches: int) -> dict[str, Any]:
         gold = list(task.answers)
         return {
-            "id": content_id(task.id, self.name, self.cfg.machine.prompt_version,
-                             json.dumps(messages, sort_keys=True)),
-            "task_id": task.id, "messages": messages, "prediction": list(fills),
-            "answers": gold, **fill_scores(fills, gold),
-            "judge": verdict, "accepted": verdict == "correct", "num_searches": searches,
+            "id": content_id(
+                task.id, self.name, self.cfg.machine.prompt_version, json.dumps(messages, sort_keys=True)
+            ),
+            "task_id": task.id,
+            "messages": messages,
+            "prediction": list(fills),
+            "answers": gold,
+            **fill_scores(fills, gold),
+            "judge": verdict,
+            "accepted": verdict == "correct",
+            "num_searches": searches,
             "num_turns": sum(m["role"] == "assistant" for m in messages),
-            "num_masks": task.num_masks, "stage": by_num_masks({"num_masks": task.num_masks}),
-            "teacher": self.name, "prompt_version": self.cfg.machine.prompt_version,
+            "num_masks": task.num_masks,
+            "stage": by_num_masks({"num_masks": task.num_masks}),
+            "teacher": self.name,
+            "prompt_version": self.cfg.machine.prompt_version,
         }
 
     def _reject(self, task: Task, stage: str, reason: str, detail: str) -> dict[str, str]:
-        return {"task_id": task.id, "stage": stage, "reason": reason, "detail": detail[:500],
-                "teacher": self.name}
+        return {
+            "task_id": task.id,
+            "stage": stage,
+            "reason": reason,
+            "detail": detail[:500],
+            "teacher": self.name,
+        }
 
 
 def shard_paths(out: str, index: int) -> tuple[str, str]:
-    return (os.path.join(out, f"traces-{index:05d}.parquet"),
-            os.path.join(out, "rejects", f"rejects-{index:05d}.parquet"))
+    return (
+        os.path.join(out, f"traces-{index:05d}.parquet"),
+        os.path.join(out, "rejects", f"rejects-{index:05d}.parquet"),
+    )
 
 
 def fingerprint(cfg: TracesConfig, tasks: list[Task]) -> str:
@@ -163,8 +186,7 @@ def fingerprint(cfg: TracesConfig, tasks: list[Task]) -> str:
     from dataclasses import asdict
 
     conf = {k: v for k, v in asdict(cfg).items() if k not in ("output", "overwrite")}
-    return content_id("traces-run", json.dumps(conf, sort_keys=True, default=str),
-                      *[t.id for t in tasks])
+    return content_id("traces-run", json.dumps(conf, sort_keys=True, default=str), *[t.id for t in tasks])
 
 
 def claim_output(cfg: TracesConfig, tasks: list[Task]) -> None:
@@ -172,16 +194,19 @@ def claim_output(cfg: TracesConfig, tasks: list[Task]) -> None:
     size) are refused, or removed with ``overwrite``."""
     run_path = os.path.join(cfg.output, "run.json")
     want = fingerprint(cfg, tasks)
-    old = glob.glob(os.path.join(cfg.output, "traces-*.parquet")) + \
-        glob.glob(os.path.join(cfg.output, "rejects", "rejects-*.parquet"))
+    old = glob.glob(os.path.join(cfg.output, "traces-*.parquet")) + glob.glob(
+        os.path.join(cfg.output, "rejects", "rejects-*.parquet")
+    )
     have = None
     if os.path.exists(run_path):
         with open(run_path, encoding="utf-8") as f:
             have = json.load(f).get("fingerprint")
     if old and have != want:
         if not cfg.overwrite:
-            raise ValueError(f"{cfg.output} holds traces of another run (tasks, limit, config or "
-                             "shard_size differ): pass --overwrite to replace them, or a new --output")
+            raise ValueError(
+                f"{cfg.output} holds traces of another run (tasks, limit, config or "
+                "shard_size differ): pass --overwrite to replace them, or a new --output"
+            )
         for path in old + [os.path.join(cfg.output, "stats.json")]:
             if os.path.exists(path):
                 os.remove(path)
@@ -224,8 +249,7 @@ def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
 
 
 def _read(pattern: str, schema: pa.Schema) -> list[dict]:
-    return [row for f in sorted(glob.glob(pattern))
-            for row in pq.read_table(f, schema=schema).to_pylist()]
+    return [row for f in sorted(glob.glob(pattern)) for row in pq.read_table(f, schema=schema).to_pylist()]
 
 
 def read_traces(out: str) -> list[dict]:
@@ -246,8 +270,12 @@ def summarize(out: str, num_tasks: int, teacher: str) -> dict[str, Any]:
         reasons[key] = reasons.get(key, 0) + 1
     n = len(traces)
     return {
-        "teacher": teacher, "tasks": num_tasks, "traces": n, "rejects": len(rejects),
-        "accepted": len(accepted), "acceptance_rate": round(len(accepted) / num_tasks, 4),
+        "teacher": teacher,
+        "tasks": num_tasks,
+        "traces": n,
+        "rejects": len(rejects),
+        "accepted": len(accepted),
+        "acceptance_rate": round(len(accepted) / num_tasks, 4),
         "searches_per_trace": round(sum(t["num_searches"] for t in traces) / n, 3) if n else 0,
         "mean_f1": round(sum(t["f1"] for t in traces) / n, 4) if n else 0,
         "rejects_by_reason": reasons,
@@ -255,8 +283,10 @@ def summarize(out: str, num_tasks: int, teacher: str) -> dict[str, Any]:
 
 
 def format_trace(trace: dict) -> str:
-    lines = [f"trace {trace['id']} (task {trace['task_id']}, judge {trace['judge']}, "
-             f"F1 {trace['f1']:.2f}, {trace['num_searches']} searches)"]
+    lines = [
+        f"trace {trace['id']} (task {trace['task_id']}, judge {trace['judge']}, "
+        f"F1 {trace['f1']:.2f}, {trace['num_searches']} searches)"
+    ]
     for m in trace["messages"]:
         lines.append(f"[{m['role']}] {m['content']}")
     lines.append(f"gold: {' | '.join(trace['answers'])}")
@@ -282,5 +312,9 @@ def merge_rounds(inputs: list[str], output: str, accepted_only: bool = True) -> 
     os.makedirs(os.path.join(output, "rejects"), exist_ok=True)
     write_parquet(os.path.join(output, "rejects", "rejects-00000.parquet"), [], TRACE_REJECT_SCHEMA)
     write_parquet(os.path.join(output, "traces-00000.parquet"), rows, TRACE_SCHEMA)
-    return {"rounds": len(inputs), "traces_in": seen, "traces_out": len(rows),
-            "duplicates_dropped": seen - len(rows)}
+    return {
+        "rounds": len(inputs),
+        "traces_in": seen,
+        "traces_out": len(rows),
+        "duplicates_dropped": seen - len(rows),
+    }

@@ -65,8 +65,12 @@ def pipeline(path: Path, workers: int) -> float:
     from ramp.config import load_config
 
     with tempfile.TemporaryDirectory() as out:
-        cfg = load_config(DataConfig, CONFIG_DIR / "data" / "default.yaml",
-                          [f"num_workers={workers}"], {"input": [str(path)], "output": out})
+        cfg = load_config(
+            DataConfig,
+            CONFIG_DIR / "data" / "default.yaml",
+            [f"num_workers={workers}"],
+            {"input": [str(path)], "output": out},
+        )
         start = time.perf_counter()
         run(cfg, command="bench")
         return time.perf_counter() - start
@@ -104,10 +108,11 @@ def main() -> None:
         print(f"  {name:<34} {sec:7.2f} s  {n / sec:8.1f} passages/s")
     print(f"  ratio 1 worker / bare            {bare / one:7.2f}   (goal >= 0.85)")
     print(f"  ratio 2 workers / 1 worker       {one / two:7.2f}   (goal >= 1.7)")
-    print(f"  fixed cost ({args.small} passages): 1 worker {one_small:.2f} s, "
-          f"2 workers {two_small:.2f} s")
-    print(f"  marginal ratio 2 / 1 worker      {(one - one_small) / (two - two_small):7.2f}   "
-          f"(time of the other {n - args.small} passages)")
+    print(f"  fixed cost ({args.small} passages): 1 worker {one_small:.2f} s, 2 workers {two_small:.2f} s")
+    print(
+        f"  marginal ratio 2 / 1 worker      {(one - one_small) / (two - two_small):7.2f}   "
+        f"(time of the other {n - args.small} passages)"
+    )
 
 
 if __name__ == "__main__":

@@ -23,11 +23,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(nproc: int, out: Path, steps: int, model: str) -> list[dict]:
-    args = ["rl", "--config", "configs/rl/demo.yaml", f"output_dir={out}", f"steps={steps}",
-            "prompts_per_step=2", "group_size=4", f"save_steps={10 ** 6}", f"model={model}"]
+    args = [
+        "rl",
+        "--config",
+        "configs/rl/demo.yaml",
+        f"output_dir={out}",
+        f"steps={steps}",
+        "prompts_per_step=2",
+        "group_size=4",
+        f"save_steps={10**6}",
+        f"model={model}",
+    ]
     python = [sys.executable]
-    cmd = (python + ["-m", "ramp.cli", *args] if nproc == 1 else
-           python + ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "-m", "ramp.cli", *args])
+    cmd = (
+        python + ["-m", "ramp.cli", *args]
+        if nproc == 1
+        else python + ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "-m", "ramp.cli", *args]
+    )
     env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 2) // nproc))}
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

@@ -31,16 +31,14 @@ def write_corpus(path: Path, distractors: int) -> tuple[list[str], list[set[str]
     paragraphs = json.load(gzip.open(qa / "corpus.json.gz"))
     with path.open("w", encoding="utf-8") as out:
         for i, (title, sentences) in enumerate(sorted(paragraphs.items())):
-            out.write(json.dumps({"id": f"hp{i}", "contents": f'"{title}"\n' + "".join(sentences)})
-                      + "\n")
+            out.write(json.dumps({"id": f"hp{i}", "contents": f'"{title}"\n' + "".join(sentences)}) + "\n")
         with gzip.open(SHARED / "wiki" / "vital_articles_en.jsonl.gz", "rt") as f:
             for n, line in enumerate(f):
                 if n >= distractors:
                     break
                 obj = json.loads(line)
                 out.write(json.dumps({"id": obj["id"], "contents": obj["contents"]}) + "\n")
-    return ([q["question"] for q in questions],
-            [{t for t, _ in q["supporting_facts"]} for q in questions])
+    return ([q["question"] for q in questions], [{t for t, _ in q["supporting_facts"]} for q in questions])
 
 
 def recall_at(retriever, queries, gold, k=5) -> float:
@@ -64,9 +62,12 @@ def server_load(index: Path, queries: list[str], clients=50, per_client=20) -> d
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "ramp.cli", "serve-retriever", "--index",
-                             str(index), "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ramp.cli", "serve-retriever", "--index", str(index), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -82,8 +83,9 @@ def server_load(index: Path, queries: list[str], clients=50, per_client=20) -> d
         for r in range(per_client):
             q = queries[(c * per_client + r) % len(queries)]
             body = json.dumps({"queries": [q], "topk": 3, "return_scores": True}).encode()
-            req = urllib.request.Request(url + "/retrieve", data=body,
-                                         headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                url + "/retrieve", data=body, headers={"Content-Type": "application/json"}
+            )
             start = time.perf_counter()
             try:
                 with urllib.request.urlopen(req, timeout=30) as resp:
@@ -104,9 +106,13 @@ def server_load(index: Path, queries: list[str], clients=50, per_client=20) -> d
     proc.terminate()
     proc.wait(timeout=10)
     latencies.sort()
-    return {"requests": len(latencies), "errors": errors[0], "qps": len(latencies) / wall,
-            "p50_ms": 1000 * statistics.median(latencies),
-            "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))]}
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "qps": len(latencies) / wall,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+    }
 
 
 def main() -> None:
@@ -124,8 +130,10 @@ def main() -> None:
         corpus = tmp / "corpus.jsonl"
         queries, gold = write_corpus(corpus, args.distractors)
         n_docs = sum(1 for _ in corpus.open())
-        print(f"corpus: {n_docs} documents (HotpotQA paragraphs + {args.distractors} distractors),"
-              f" {len(queries)} questions")
+        print(
+            f"corpus: {n_docs} documents (HotpotQA paragraphs + {args.distractors} distractors),"
+            f" {len(queries)} questions"
+        )
         backends = ["bm25s", "lucene"] + ([] if args.skip_dense else ["dense"])
         retrievers = {}
         for backend in backends:
@@ -142,8 +150,10 @@ def main() -> None:
         b = lu.search(queries, 10)
         same = sum([h.id for h in x] == [h.id for h in y] for x, y in zip(a, b))
         overlap = statistics.mean(len({h.id for h in x} & {h.id for h in y}) / 10 for x, y in zip(a, b))
-        print(f"  bm25s vs Lucene top-10: identical for {same}/{len(queries)} queries "
-              f"({100 * same / len(queries):.0f} %, goal >= 95 %), mean overlap {overlap:.3f}")
+        print(
+            f"  bm25s vs Lucene top-10: identical for {same}/{len(queries)} queries "
+            f"({100 * same / len(queries):.0f} %, goal >= 95 %), mean overlap {overlap:.3f}"
+        )
 
         import bm25s
         import Stemmer
@@ -154,19 +164,24 @@ def main() -> None:
         stemmer = Stemmer.Stemmer("porter")
 
         def bare_bm25s():  # what a bm25s user writes: its tokenizer, then retrieve
-            tokens = bm25s.tokenize(batch, stopwords=LUCENE_STOPWORDS, stemmer=stemmer,
-                                    show_progress=False, return_ids=False)
+            tokens = bm25s.tokenize(
+                batch, stopwords=LUCENE_STOPWORDS, stemmer=stemmer, show_progress=False, return_ids=False
+            )
             known = [[t for t in q if t in bm.vocab] for q in tokens]
             return bm.model.retrieve([q for q in known if q], k=10, show_progress=False)
 
         bare = throughput(bare_bm25s)
         ours = throughput(lambda: bm.search(batch, 10))
-        print(f"  in-process batch of {len(batch)} queries: bare bm25s {len(batch) / bare:,.0f} q/s,"
-              f" ramp protocol {len(batch) / ours:,.0f} q/s, ratio {bare / ours:.2f} (goal >= 0.9)")
+        print(
+            f"  in-process batch of {len(batch)} queries: bare bm25s {len(batch) / bare:,.0f} q/s,"
+            f" ramp protocol {len(batch) / ours:,.0f} q/s, ratio {bare / ours:.2f} (goal >= 0.9)"
+        )
         load = server_load(tmp / "bm25s", queries)
-        print(f"  server, 50 clients x 20 requests: {load['requests']} requests, "
-              f"{load['errors']} errors, {load['qps']:.0f} q/s, p50 {load['p50_ms']:.1f} ms, "
-              f"p99 {load['p99_ms']:.1f} ms")
+        print(
+            f"  server, 50 clients x 20 requests: {load['requests']} requests, "
+            f"{load['errors']} errors, {load['qps']:.0f} q/s, p50 {load['p50_ms']:.1f} ms, "
+            f"p99 {load['p99_ms']:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,11 @@ def plain_loop(path: str, steps: list[list], lr: float) -> tuple[float, int]:
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 logits = model(input_ids=ids).logits
             loss = torch.nn.functional.cross_entropy(
-                logits[:, :-1].float().reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1),
-                ignore_index=-100, reduction="sum")
+                logits[:, :-1].float().reshape(-1, logits.shape[-1]),
+                labels[:, 1:].reshape(-1),
+                ignore_index=-100,
+                reduction="sum",
+            )
             (loss / n_train).backward()
             tokens += len(e.ids)
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -70,9 +73,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runs = {}
         for fused in (True, False):
-            cfg = SFTConfig(model=MODEL, traces=args.traces, output_dir=f"{tmp}/ours-{fused}",
-                            batch_size=4, micro_batch_size=1, max_steps=args.steps,
-                            save_steps=10**6, lr=1e-4, fused_lm_head=fused)
+            cfg = SFTConfig(
+                model=MODEL,
+                traces=args.traces,
+                output_dir=f"{tmp}/ours-{fused}",
+                batch_size=4,
+                micro_batch_size=1,
+                max_steps=args.steps,
+                save_steps=10**6,
+                lr=1e-4,
+                fused_lm_head=fused,
+            )
             runs[fused] = train(cfg)
         plan = plan_steps(load_examples(cfg, AutoTokenizer.from_pretrained(path)), cfg)
         plain_seconds, plain_tokens = plain_loop(path, [b for _, b in plan], cfg.lr)
@@ -80,8 +91,10 @@ def main() -> None:
     print(f"SFT on SmolLM2-135M, {len(plan)} steps x 4 traces, CPU")
     for fused, label in ((True, "fused LM head (TRL default)"), (False, "model's head (demo)      ")):
         tps = runs[fused]["tokens_per_second"]
-        print(f"  ramp sft, {label} {tps:7.1f} tokens/s  ratio {tps / plain_tps:5.2f} (goal >= 0.8), "
-              f"padding share {100 * runs[fused]['padding_share']:.1f} % (goal <= 5 %)")
+        print(
+            f"  ramp sft, {label} {tps:7.1f} tokens/s  ratio {tps / plain_tps:5.2f} (goal >= 0.8), "
+            f"padding share {100 * runs[fused]['padding_share']:.1f} % (goal <= 5 %)"
+        )
     print(f"  old plain PyTorch loop                {plain_tps:7.1f} tokens/s")
 
 

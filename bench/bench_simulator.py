@@ -46,11 +46,17 @@ def simulate(model: str, rows: list[dict], k: int, noisy: bool, max_tokens: int)
     from agents.search.simulated import SimulatedConfig, SimulatedSearchEngine
 
     p = 1.0 if noisy else 0.0  # every query in one mode
-    engine = SimulatedSearchEngine(HFBackend(model, batch_size=8), SimulatedConfig(
-        model=model, total_steps=1, p_start=p, p_end=p, max_tokens=max_tokens))
+    engine = SimulatedSearchEngine(
+        HFBackend(model, batch_size=8),
+        SimulatedConfig(model=model, total_steps=1, p_start=p, p_end=p, max_tokens=max_tokens),
+    )
     start = time.perf_counter()
-    hits = engine.search([r["query"] for r in rows], k, questions=[r["question"] for r in rows],
-                         answers=[r["answer"] for r in rows])
+    hits = engine.search(
+        [r["query"] for r in rows],
+        k,
+        questions=[r["question"] for r in rows],
+        answers=[r["answer"] for r in rows],
+    )
     return hits, time.perf_counter() - start
 
 
@@ -58,10 +64,13 @@ def measure(rows: list[dict], hits: list[list], k: int, seconds: float) -> dict:
     from ramp.simulator import has_gold
 
     docs = [(h.text, r["answer"].split(" | ")) for r, per in zip(rows, hits) for h in per]
-    return {"gold": sum(has_gold([d], g) for d, g in docs) / max(1, len(docs)),
-            "parsed_k": sum(len(per) == k for per in hits) / len(hits),
-            "words": sum(len(d.split()) for d, _ in docs) / max(1, len(docs)),
-            "docs_per_s": len(docs) / seconds, "docs": len(docs)}
+    return {
+        "gold": sum(has_gold([d], g) for d, g in docs) / max(1, len(docs)),
+        "parsed_k": sum(len(per) == k for per in hits) / len(hits),
+        "words": sum(len(d.split()) for d, _ in docs) / max(1, len(docs)),
+        "docs_per_s": len(docs) / seconds,
+        "docs": len(docs),
+    }
 
 
 def main() -> None:
@@ -85,16 +94,20 @@ def main() -> None:
     real = bm25.search([r["query"] for r in rows], args.k)
     bm25_rate = sum(map(len, real)) / (time.perf_counter() - start)
     print(f"simulated search on {len(rows)} held-out queries (k={args.k}), SmolLM2-135M, CPU")
-    print(f"{'model':<12} {'mode':<7} {'gold in doc':>11} {'parsed k':>9} {'words/doc':>10} "
-          f"{'docs/s':>8} {'vs BM25':>9}")
+    print(
+        f"{'model':<12} {'mode':<7} {'gold in doc':>11} {'parsed k':>9} {'words/doc':>10} "
+        f"{'docs/s':>8} {'vs BM25':>9}"
+    )
     examples = {}
     for name, model in (("base", BASE), ("fine-tuned", args.simulator)):
         for noisy in (False, True):
             hits, seconds = simulate(model, rows, args.k, noisy, args.max_tokens)
             m = measure(rows, hits, args.k, seconds)
             mode = "noisy" if noisy else "useful"
-            print(f"{name:<12} {mode:<7} {m['gold']:>11.3f} {m['parsed_k']:>9.3f} {m['words']:>10.1f} "
-                  f"{m['docs_per_s']:>8.2f} {m['docs_per_s'] / bm25_rate:>9.5f}")
+            print(
+                f"{name:<12} {mode:<7} {m['gold']:>11.3f} {m['parsed_k']:>9.3f} {m['words']:>10.1f} "
+                f"{m['docs_per_s']:>8.2f} {m['docs_per_s'] / bm25_rate:>9.5f}"
+            )
             examples[name, mode] = hits[0]
     print(f"{'BM25 (real)':<20} {'':>11} {'':>9} {'':>10} {bm25_rate:>8.0f}")
     print(f"\nexamples for the first query ({rows[0]['query']!r}, gold {rows[0]['answer']!r}):")

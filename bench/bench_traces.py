@@ -34,8 +34,7 @@ class Recorder:
 
 
 def tokens(tokenizer, texts) -> int:
-    return sum(len(tokenizer(t, add_special_tokens=False)["input_ids"])
-               for t in texts if isinstance(t, str))
+    return sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts if isinstance(t, str))
 
 
 def main() -> None:
@@ -59,9 +58,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cfg = load_config(DataConfig, CONFIG_DIR / "data" / "default.yaml", ["limit=60"], {
-            "input": [str(ROOT / "pipelines/samples/vital_articles_300.jsonl.gz")],
-            "output": str(tmp / "data")})
+        cfg = load_config(
+            DataConfig,
+            CONFIG_DIR / "data" / "default.yaml",
+            ["limit=60"],
+            {
+                "input": [str(ROOT / "pipelines/samples/vital_articles_300.jsonl.gz")],
+                "output": str(tmp / "data"),
+            },
+        )
         run_data(cfg, command="bench")
         build_index(tmp / "data" / "corpus.jsonl", tmp / "index", "bm25s")
         retriever = open_index(tmp / "index")
@@ -70,8 +75,9 @@ def main() -> None:
         llm = HFBackend(MODEL, batch_size=8)
         llm.generate([[{"role": "user", "content": "warm up"}]], Sampling(max_tokens=4))
         rec = Recorder(llm)
-        episodes = [AgentEpisode(id=t.id, messages=[{"role": "user", "content": ramp_prompt(t)}])
-                    for t in tasks]
+        episodes = [
+            AgentEpisode(id=t.id, messages=[{"role": "user", "content": ramp_prompt(t)}]) for t in tasks
+        ]
         loop_cfg = LoopConfig(max_turns=3, max_tokens=64, retries=1)
         start = time.perf_counter()
         AgentLoop(rec, retriever, loop_cfg).run(episodes)
@@ -94,13 +100,16 @@ def main() -> None:
             speeds[batch] = tokens(llm.tokenizer, outs) / (time.perf_counter() - start)
 
     loop_tps, raw_tps = loop_tokens / loop_time, raw_tokens / raw_time
-    print(f"agent loop vs raw hf backend, SmolLM2-135M bf16, {len(tasks)} tasks, "
-          f"{len(rec.calls)} batched calls")
+    print(
+        f"agent loop vs raw hf backend, SmolLM2-135M bf16, {len(tasks)} tasks, {len(rec.calls)} batched calls"
+    )
     print(f"  agent loop (generate + search + parse)  {loop_tps:7.1f} generated tokens/s")
     print(f"  raw backend, same prompts per round     {raw_tps:7.1f} generated tokens/s")
     print(f"  ratio                                   {loop_tps / raw_tps:7.2f}   (goal >= 0.8)")
-    print(f"  hf batch 1: {speeds[1]:.1f} tokens/s, batch 8: {speeds[8]:.1f} tokens/s, "
-          f"speed-up {speeds[8] / speeds[1]:.2f}x")
+    print(
+        f"  hf batch 1: {speeds[1]:.1f} tokens/s, batch 8: {speeds[8]:.1f} tokens/s, "
+        f"speed-up {speeds[8] / speeds[1]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ def write_corpus(path: Path) -> int:
 
     n = 0
     with path.open("w", encoding="utf-8") as out:
+
         def emit(doc_id, title, text):
             nonlocal n
             out.write(json.dumps({"id": doc_id, "contents": f'"{title}"\n{text}'}) + "\n")
@@ -61,9 +62,11 @@ def main() -> None:
     from agents.search import build_index, open_index
     from training.eval import EvalConfig, evaluate
 
-    data = [str(SHARED / "qa/hotpotqa_train100/questions.json.gz"),
-            str(SHARED / "qa/musique_train100/questions.json.gz"),
-            str(SHARED / "qa/nq_open_oracle/nq-open-oracle.jsonl.gz")]
+    data = [
+        str(SHARED / "qa/hotpotqa_train100/questions.json.gz"),
+        str(SHARED / "qa/musique_train100/questions.json.gz"),
+        str(SHARED / "qa/nq_open_oracle/nq-open-oracle.jsonl.gz"),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.jsonl"
         docs = write_corpus(corpus)
@@ -71,9 +74,13 @@ def main() -> None:
     retriever = open_index(Path(args.output) / "index")
     results = {}
     for name, model in (("SmolLM2-135M-Instruct", BASE), ("+ RAMP-SFT (demo traces)", args.after)):
-        cfg = EvalConfig(data=data, index=str(Path(args.output) / "index"), model=model,
-                         output=str(Path(args.output) / name.replace(" ", "_").replace("+", "")),
-                         limit=args.limit)
+        cfg = EvalConfig(
+            data=data,
+            index=str(Path(args.output) / "index"),
+            model=model,
+            output=str(Path(args.output) / name.replace(" ", "_").replace("+", "")),
+            limit=args.limit,
+        )
         cfg.loop.max_turns, cfg.loop.max_tokens = 3, 128
         results[name] = evaluate(cfg, retriever=retriever, log=print)["datasets"]
     print(f"\ncorpus {docs} documents; first {args.limit} questions per set; max 3 turns, top-3\n")
@@ -81,8 +88,10 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|")
     for name, per in results.items():
         for ds, m in per.items():
-            print(f"| {name} | {ds.split('.')[0]} | {m['em']:.3f} | {m['f1']:.3f} | "
-                  f"{m['recall']:.3f} | {m['searches_per_question']:.2f} | {m['answered']:.2f} |")
+            print(
+                f"| {name} | {ds.split('.')[0]} | {m['em']:.3f} | {m['f1']:.3f} | "
+                f"{m['recall']:.3f} | {m['searches_per_question']:.2f} | {m['answered']:.2f} |"
+            )
 
 
 if __name__ == "__main__":

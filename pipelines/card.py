@@ -23,10 +23,8 @@ _HEADER = {
                 {"split": "validation", "path": "tasks/validation-*.parquet"},
             ],
         },
-        {"config_name": "passages",
-         "data_files": [{"split": "train", "path": "passages/*.parquet"}]},
-        {"config_name": "rejects",
-         "data_files": [{"split": "train", "path": "rejects/*.parquet"}]},
+        {"config_name": "passages", "data_files": [{"split": "train", "path": "passages/*.parquet"}]},
+        {"config_name": "rejects", "data_files": [{"split": "train", "path": "rejects/*.parquet"}]},
     ],
 }
 

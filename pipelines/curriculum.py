@@ -10,8 +10,9 @@ from ramp.curriculum import stage_of
 from ramp.records import TASK_SCHEMA, read_task_rows, write_parquet
 
 
-def write_stages(tasks_dir: str, output: str, measure: str = "num_masks",
-                 num_stages: int = 4) -> dict[str, dict[str, int]]:
+def write_stages(
+    tasks_dir: str, output: str, measure: str = "num_masks", num_stages: int = 4
+) -> dict[str, dict[str, int]]:
     """Write ``output/stage-k/{split}.parquet`` (rows sorted by id) and ``counts.json``."""
     rows = read_task_rows(tasks_dir)
     groups: dict[tuple[int, str], list[dict]] = defaultdict(list)

@@ -42,8 +42,11 @@ def pipeline_options(cfg: DataConfig) -> PipelineOptions:
     args = list(cfg.beam_args)
     if not any(a.startswith("--runner") for a in args):
         mode = "multi_processing" if cfg.num_workers > 1 else "in_memory"
-        args += ["--runner=DirectRunner", f"--direct_num_workers={cfg.num_workers}",
-                 f"--direct_running_mode={mode}"]
+        args += [
+            "--runner=DirectRunner",
+            f"--direct_num_workers={cfg.num_workers}",
+            f"--direct_running_mode={mode}",
+        ]
     return PipelineOptions(args)
 
 
@@ -65,18 +68,32 @@ def build(p: beam.Pipeline, cfg: DataConfig, paths: list[str], staging: str) -> 
 
     join = FileSystems.join
     passages | "WritePassages" >> sinks.WriteShards(
-        join(staging, "passages"), lambda _: "passages", ["passages"], cfg.shards,
+        join(staging, "passages"),
+        lambda _: "passages",
+        ["passages"],
+        cfg.shards,
         shard_key=lambda r: r.source_id,
         writer=sinks.passage_writer(join(staging, "passages"), join(staging, "corpus")),
-        sort_key=lambda r: (r.source_id, r.index))
+        sort_key=lambda r: (r.source_id, r.index),
+    )
     masked.tasks | "WriteTasks" >> sinks.WriteShards(
-        join(staging, "tasks"), lambda r: r.split, ["train", "validation"], cfg.shards,
-        shard_key=lambda r: r.source_id, writer=sinks.parquet_writer(TASK_SCHEMA),
-        sort_key=lambda r: r.id)
+        join(staging, "tasks"),
+        lambda r: r.split,
+        ["train", "validation"],
+        cfg.shards,
+        shard_key=lambda r: r.source_id,
+        writer=sinks.parquet_writer(TASK_SCHEMA),
+        sort_key=lambda r: r.id,
+    )
     rejects | "WriteRejects" >> sinks.WriteShards(
-        join(staging, "rejects"), lambda _: "rejects", ["rejects"], cfg.shards,
-        shard_key=lambda r: r.id, writer=sinks.parquet_writer(REJECT_SCHEMA),
-        sort_key=lambda r: (r.stage, r.id, r.reason))
+        join(staging, "rejects"),
+        lambda _: "rejects",
+        ["rejects"],
+        cfg.shards,
+        shard_key=lambda r: r.id,
+        writer=sinks.parquet_writer(REJECT_SCHEMA),
+        sort_key=lambda r: (r.stage, r.id, r.reason),
+    )
     (
         (unique.docs, passages, masked.tasks, rejects)
         | "Everything" >> beam.Flatten()
@@ -106,12 +123,13 @@ def _files(directory: str) -> list[str]:
     return sorted(m.path for r in FileSystems.match([pattern]) for m in r.metadata_list)
 
 
-def stats_from_counts(counts: dict[str, int], cfg: DataConfig, seconds: float,
-                      command: str) -> dict[str, Any]:
+def stats_from_counts(
+    counts: dict[str, int], cfg: DataConfig, seconds: float, command: str
+) -> dict[str, Any]:
     """The ``stats.json`` document (counts grouped, with the invariant spelled out)."""
 
     def group(prefix: str) -> dict[str, int]:
-        return {k[len(prefix):]: v for k, v in counts.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)}
 
     rejects = group("rejects_by_reason/")
     read_rejects = sum(v for k, v in rejects.items() if k.startswith("read/"))
@@ -146,8 +164,7 @@ def finalize(cfg: DataConfig, staging: str, stats: dict[str, Any]) -> None:
         _delete_tree(target)
         sources = _files(FileSystems.join(staging, name))
         FileSystems.mkdirs(target)
-        FileSystems.rename(sources, [FileSystems.join(target, s.rsplit("/", 1)[-1])
-                                     for s in sources])
+        FileSystems.rename(sources, [FileSystems.join(target, s.rsplit("/", 1)[-1]) for s in sources])
     corpus_tmp = FileSystems.join(staging, "corpus.jsonl")
     with FileSystems.create(corpus_tmp) as dst:
         for shard in _files(FileSystems.join(staging, "corpus")):

@@ -26,18 +26,24 @@ class SpanScorer:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.tokenizer.padding_side = "right"
-        self.model = AutoModelForCausalLM.from_pretrained(
-            path, dtype=getattr(torch, cfg.dtype)).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, cfg.dtype)).eval()
 
     def token_losses(self, texts: Sequence[str]) -> list[tuple[list, list[float]]]:
         torch = self.torch
-        enc = self.tokenizer(list(texts), return_offsets_mapping=True, padding=True,
-                             truncation=True, max_length=self.cfg.max_tokens, return_tensors="pt")
+        enc = self.tokenizer(
+            list(texts),
+            return_offsets_mapping=True,
+            padding=True,
+            truncation=True,
+            max_length=self.cfg.max_tokens,
+            return_tensors="pt",
+        )
         offsets = enc.pop("offset_mapping")
         with torch.inference_mode():
             logits = self.model(**enc).logits.float()
         nll = torch.nn.functional.cross_entropy(
-            logits[:, :-1].transpose(1, 2), enc["input_ids"][:, 1:], reduction="none")
+            logits[:, :-1].transpose(1, 2), enc["input_ids"][:, 1:], reduction="none"
+        )
         out = []
         for row in range(len(texts)):
             n = int(enc["attention_mask"][row].sum())

@@ -42,14 +42,16 @@ def publish_hub(directory: str, repo_id: str, private: bool = False) -> str:
     api = HfApi()
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        api.upload_folder(folder_path=directory, repo_id=repo_id, repo_type="dataset",
-                          allow_patterns=["README.md", "stats.json", "tasks/*", "passages/*",
-                                          "rejects/*"])
+        api.upload_folder(
+            folder_path=directory,
+            repo_id=repo_id,
+            repo_type="dataset",
+            allow_patterns=["README.md", "stats.json", "tasks/*", "passages/*", "rejects/*"],
+        )
     except HfHubHTTPError as exc:
         code = getattr(exc.response, "status_code", None)
         if code in (401, 403):
-            raise PublishError(f"not authorised for {repo_id}: run `hf auth login` "
-                               "or set HF_TOKEN") from None
+            raise PublishError(f"not authorised for {repo_id}: run `hf auth login` or set HF_TOKEN") from None
         raise PublishError(f"the Hub refused the upload ({code}): {exc}".splitlines()[0]) from None
     except OSError as exc:  # requests' ConnectionError is an OSError
         raise PublishError(f"cannot reach the Hub (offline?): {type(exc).__name__}") from None
@@ -59,8 +61,9 @@ def publish_hub(directory: str, repo_id: str, private: bool = False) -> str:
     return f"https://huggingface.co/datasets/{repo_id}"
 
 
-def publish(directory: str, repo_id: str | None = None, local_dir: str | None = None,
-            private: bool = False) -> str:
+def publish(
+    directory: str, repo_id: str | None = None, local_dir: str | None = None, private: bool = False
+) -> str:
     if bool(repo_id) == bool(local_dir):
         raise PublishError("give exactly one of --repo-id ORG/NAME or --local-dir PATH")
     if local_dir:

@@ -69,8 +69,14 @@ def open_binary(path: str) -> BinaryIO:
 def _read_reject(source: str, where: str, reason: str, detail: str, raw: bytes | str) -> Reject:
     if isinstance(raw, bytes):
         raw = raw[:400].decode("utf-8", errors="replace")
-    return Reject(id=f"{source}:{where}", stage="read", reason=reason, detail=detail,
-                  excerpt=excerpt(raw), source=source)
+    return Reject(
+        id=f"{source}:{where}",
+        stage="read",
+        reason=reason,
+        detail=detail,
+        excerpt=excerpt(raw),
+        source=source,
+    )
 
 
 def _lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, bytes | Reject]]:
@@ -80,9 +86,16 @@ def _lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, bytes | Reject]
         for line_no, line in enumerate(stream, start=1):
             yield line_no, line
     except (EOFError, OSError, zlib.error) as exc:
-        yield line_no + 1, _read_reject(
-            source, f"line{line_no + 1}", "truncated_input",
-            f"input ends early or is corrupt after line {line_no}: {exc}", b"")
+        yield (
+            line_no + 1,
+            _read_reject(
+                source,
+                f"line{line_no + 1}",
+                "truncated_input",
+                f"input ends early or is corrupt after line {line_no}: {exc}",
+                b"",
+            ),
+        )
 
 
 def parse_page(chunk: bytes, source: str, where: str) -> Record:
@@ -94,27 +107,31 @@ def parse_page(chunk: bytes, source: str, where: str) -> Record:
     try:
         page = ET.fromstring(xml_text)
     except ET.ParseError as exc:
-        return _read_reject(source, where, "malformed_xml", f"page is not well-formed XML: {exc}",
-                            xml_text)
+        return _read_reject(source, where, "malformed_xml", f"page is not well-formed XML: {exc}", xml_text)
     page_id = (page.findtext("id") or "").strip()
     title = (page.findtext("title") or "").strip()
     where = f"page{page_id}" if page_id else where
     if not page_id or not title:
         return _read_reject(source, where, "missing_field", "page has no <id> or <title>", xml_text)
     if (page.findtext("ns") or "0").strip() != "0":
-        return _read_reject(source, where, "non_article_namespace",
-                            f"namespace {page.findtext('ns')} is not an article", title)
+        return _read_reject(
+            source,
+            where,
+            "non_article_namespace",
+            f"namespace {page.findtext('ns')} is not an article",
+            title,
+        )
     if page.find("redirect") is not None:
         return _read_reject(source, where, "redirect", "redirect page, not an article", title)
     wikitext = page.findtext("revision/text") or ""
     try:
         text = wikitext_to_text(wikitext)
     except Exception as exc:  # mwparserfromhell on pathological markup
-        return _read_reject(source, where, "wikitext_error", f"cannot clean wikitext: {exc!r}",
-                            wikitext)
+        return _read_reject(source, where, "wikitext_error", f"cannot clean wikitext: {exc!r}", wikitext)
     if not text.strip():
-        return _read_reject(source, where, "empty_document", "no text after cleaning markup",
-                            wikitext or title)
+        return _read_reject(
+            source, where, "empty_document", "no text after cleaning markup", wikitext or title
+        )
     return Document(id=page_id, title=title, text=text, source=source)
 
 
@@ -125,15 +142,25 @@ def iter_xml(stream: BinaryIO, source: str) -> Iterator[Record]:
     for line_no, line in _lines(stream, source):
         if isinstance(line, Reject):
             if chunk:
-                yield _read_reject(source, f"line{start_line}", "truncated_page",
-                                   "the input ends inside this page", b"".join(chunk))
+                yield _read_reject(
+                    source,
+                    f"line{start_line}",
+                    "truncated_page",
+                    "the input ends inside this page",
+                    b"".join(chunk),
+                )
             yield line
             return
         if b"<page>" in line:
             if chunk:
-                yield _read_reject(source, f"line{start_line}", "malformed_xml",
-                                   "a new <page> starts before </page>", b"".join(chunk))
-            chunk, start_line = [line[line.index(b"<page>"):]], line_no
+                yield _read_reject(
+                    source,
+                    f"line{start_line}",
+                    "malformed_xml",
+                    "a new <page> starts before </page>",
+                    b"".join(chunk),
+                )
+            chunk, start_line = [line[line.index(b"<page>") :]], line_no
             if b"</page>" not in line:
                 continue
         elif chunk:
@@ -142,8 +169,9 @@ def iter_xml(stream: BinaryIO, source: str) -> Iterator[Record]:
             yield parse_page(b"".join(chunk), source, f"line{start_line}")
             chunk = []
     if chunk:
-        yield _read_reject(source, f"line{start_line}", "truncated_page",
-                           "the input ends inside this page", b"".join(chunk))
+        yield _read_reject(
+            source, f"line{start_line}", "truncated_page", "the input ends inside this page", b"".join(chunk)
+        )
 
 
 def document_from_json(obj: object, source: str, where: str, raw: bytes | str) -> Record:
@@ -154,12 +182,14 @@ def document_from_json(obj: object, source: str, where: str, raw: bytes | str) -
     if doc_id is None or doc_id == "":
         return _read_reject(source, where, "missing_field", "record has no 'id'", raw)
     if not isinstance(doc_id, (str, int)) or isinstance(doc_id, bool):
-        return _read_reject(source, where, "wrong_type",
-                            f"'id' is {type(doc_id).__name__}, not a string or integer", raw)
+        return _read_reject(
+            source, where, "wrong_type", f"'id' is {type(doc_id).__name__}, not a string or integer", raw
+        )
     for key in ("title", "text", "contents"):  # present but not a string: say so, not "missing"
         if obj.get(key) is not None and not isinstance(obj[key], str):
-            return _read_reject(source, where, "wrong_type",
-                                f"'{key}' is {type(obj[key]).__name__}, not a string", raw)
+            return _read_reject(
+                source, where, "wrong_type", f"'{key}' is {type(obj[key]).__name__}, not a string", raw
+            )
     title = obj.get("title")
     if isinstance(obj.get("text"), str):
         text = obj["text"]
@@ -170,8 +200,7 @@ def document_from_json(obj: object, source: str, where: str, raw: bytes | str) -
             if len(title) >= 2 and title[0] == title[-1] == '"':
                 title = title[1:-1]
     else:
-        return _read_reject(source, where, "missing_field", "record has no 'text' or 'contents'",
-                            raw)
+        return _read_reject(source, where, "missing_field", "record has no 'text' or 'contents'", raw)
     if not isinstance(title, str) or not title.strip():
         return _read_reject(source, where, "missing_field", "record has no title", raw)
     if not text.strip():
@@ -190,8 +219,7 @@ def iter_jsonl(stream: BinaryIO, source: str) -> Iterator[Record]:
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield _read_reject(source, where, "invalid_utf8", f"line is not valid UTF-8: {exc}",
-                               line)
+            yield _read_reject(source, where, "invalid_utf8", f"line is not valid UTF-8: {exc}", line)
             continue
         try:
             obj = json.loads(text)

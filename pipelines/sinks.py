@@ -34,16 +34,23 @@ def write_corpus(path: str, passages: list[Passage]) -> None:
     """wiki-18 ``{"id", "contents"}`` lines, the format Search-R1's retrievers index."""
     with FileSystems.create(path) as out:
         for p in passages:
-            line = json.dumps({"id": p.id, "contents": wiki18_contents(p.title, p.text)},
-                              ensure_ascii=False)
+            line = json.dumps({"id": p.id, "contents": wiki18_contents(p.title, p.text)}, ensure_ascii=False)
             out.write(line.encode("utf-8") + b"\n")
 
 
 class WriteShards(beam.PTransform):
     """Group records into ``prefixes x shards`` files and write each with ``writer``."""
 
-    def __init__(self, directory: str, prefix_of: Callable[[Any], str], prefixes: Iterable[str],
-                 shards: int, shard_key: Callable[[Any], str], writer: Callable, sort_key):
+    def __init__(
+        self,
+        directory: str,
+        prefix_of: Callable[[Any], str],
+        prefixes: Iterable[str],
+        shards: int,
+        shard_key: Callable[[Any], str],
+        writer: Callable,
+        sort_key,
+    ):
         super().__init__()
         self.directory, self.prefix_of, self.prefixes = directory, prefix_of, sorted(prefixes)
         self.shards, self.shard_key, self.writer, self.sort_key = shards, shard_key, writer, sort_key
@@ -51,7 +58,8 @@ class WriteShards(beam.PTransform):
     def expand(self, pcoll):
         expected = [(p, i) for p in self.prefixes for i in range(self.shards)]
         keyed = pcoll | "Key" >> beam.Map(
-            lambda r: ((self.prefix_of(r), stable_hash(self.shard_key(r)) % self.shards), r))
+            lambda r: ((self.prefix_of(r), stable_hash(self.shard_key(r)) % self.shards), r)
+        )
         placeholders = pcoll.pipeline | "AllShards" >> beam.Create([(k, None) for k in expected])
         return (
             (keyed, placeholders)

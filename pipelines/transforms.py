@@ -113,7 +113,8 @@ class MaskPassages(beam.PTransform):
         # the passage-level rules (length first) run before any model: one 1.7 M-character
         # page with no spaces made spaCy raise E088 and aborted the whole run
         passages, failed = passages | "Precheck" >> beam.Partition(
-            lambda p, _, m: 0 if precheck(p, m) is None else 1, 2, cfg.masking)
+            lambda p, _, m: 0 if precheck(p, m) is None else 1, 2, cfg.masking
+        )
         if cfg.masking.strategy == "random":
             items = passages | "NoSpans" >> beam.Map(lambda p: (p, []))
         else:
@@ -125,8 +126,8 @@ class MaskPassages(beam.PTransform):
         if cfg.masking.strategy == "ppl":
             items = (
                 items
-                | "BatchPpl" >> beam.BatchElements(min_batch_size=cfg.ppl.batch_size,
-                                                   max_batch_size=cfg.ppl.batch_size)
+                | "BatchPpl"
+                >> beam.BatchElements(min_batch_size=cfg.ppl.batch_size, max_batch_size=cfg.ppl.batch_size)
                 | "Losses" >> beam.ParDo(PplLosses(cfg))
             )
         failed = failed | "NoModel" >> beam.Map(lambda p: (p, []))  # mask_one rejects them

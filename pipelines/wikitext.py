@@ -16,14 +16,43 @@ _TAIL_SECTIONS = re.compile(
     r"Footnotes|Citations|Notes and references|References and notes)\s*==\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_DROP_TAGS = {"ref", "references", "table", "gallery", "math", "chem", "score", "timeline",
-              "imagemap", "syntaxhighlight", "source", "pre", "nowiki", "templatedata", "div"}
-_DROP_LINK_PREFIXES = ("file:", "image:", "category:", "media:", "wikipedia:", "wp:", "help:",
-                       "template:", "portal:", "user:", "talk:", "special:", "draft:")
+_DROP_TAGS = {
+    "ref",
+    "references",
+    "table",
+    "gallery",
+    "math",
+    "chem",
+    "score",
+    "timeline",
+    "imagemap",
+    "syntaxhighlight",
+    "source",
+    "pre",
+    "nowiki",
+    "templatedata",
+    "div",
+}
+_DROP_LINK_PREFIXES = (
+    "file:",
+    "image:",
+    "category:",
+    "media:",
+    "wikipedia:",
+    "wp:",
+    "help:",
+    "template:",
+    "portal:",
+    "user:",
+    "talk:",
+    "special:",
+    "draft:",
+)
 _INTERLANG = re.compile(r"^:?[a-z]{2,3}(-[a-z]+)?:")
 _MAGIC = re.compile(r"__[A-Z]+__")
-_LEFTOVER = re.compile(r"\{\{.*?\}\}|\[\[|\]\]|\{\||\|\}|<ref[^>]*/>|<ref.*?</ref>|<[^>]{1,60}>|'{2,}",
-                       re.DOTALL)
+_LEFTOVER = re.compile(
+    r"\{\{.*?\}\}|\[\[|\]\]|\{\||\|\}|<ref[^>]*/>|<ref.*?</ref>|<[^>]{1,60}>|'{2,}", re.DOTALL
+)
 # A dropped node (template, ref, file link) leaves this mark so that the punctuation it
 # orphaned is cleaned up next to it only, never elsewhere in the prose (";)" stays).
 DROPPED = "\x00"
@@ -36,18 +65,43 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 _TABLE_LINE = re.compile(r"^\s*(\{\||\|\}|\|-|\||!)")
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+")
-_RANGE = {"-": "–", "–": "–", "to": "to", "and": "and", "or": "or", "x": "×", "by": "by",
-          "+": "+", "&": "and", "to(-)": "to"}
+_RANGE = {
+    "-": "–",
+    "–": "–",
+    "to": "to",
+    "and": "and",
+    "or": "or",
+    "x": "×",
+    "by": "by",
+    "+": "+",
+    "&": "and",
+    "to(-)": "to",
+}
 
 
 def _args(t: Template) -> list[str]:
     """Positional parameters (``|x`` and ``|1=x`` alike) in order, empty ones kept,
     rendered (they may hold links and nested templates)."""
-    pos = {int(str(p.name).strip()): _render(p.value).replace(DROPPED, "").strip()
-           for p in t.params if str(p.name).strip().isdigit()}
+    pos = {
+        int(str(p.name).strip()): _render(p.value).replace(DROPPED, "").strip()
+        for p in t.params
+        if str(p.name).strip().isdigit()
+    }
     return [pos.get(i, "") for i in range(1, max(pos, default=0) + 1)]
 
 
@@ -99,8 +153,9 @@ def _val(t: Template) -> str:
 def _frac(t: Template) -> str:
     """{{frac|2|1|2}} -> 2 1/2; {{frac|1|2}} -> 1/2; {{frac|4}} -> 1/4."""
     a = [x for x in _args(t) if x]
-    return {1: lambda: f"1/{a[0]}", 2: lambda: f"{a[0]}/{a[1]}",
-            3: lambda: f"{a[0]} {a[1]}/{a[2]}"}.get(len(a), lambda: "")()
+    return {1: lambda: f"1/{a[0]}", 2: lambda: f"{a[0]}/{a[1]}", 3: lambda: f"{a[0]} {a[1]}/{a[2]}"}.get(
+        len(a), lambda: ""
+    )()
 
 
 def _as_of(t: Template) -> str:
@@ -115,6 +170,7 @@ def _arg(i: int, fmt: str = "{}"):
     def render(t: Template) -> str:
         a = _args(t)
         return fmt.format(a[i]) if len(a) > i and a[i] else ""
+
     return render
 
 
@@ -125,18 +181,42 @@ def _last(t: Template) -> str:
 
 # Inline templates whose text is prose, by lower-case name; every other template is dropped.
 INLINE = {
-    "lang": _arg(1), "langx": _arg(1), "transl": _last, "transliteration": _last,
-    "nowrap": _arg(0), "nobr": _arg(0), "small": _arg(0), "smaller": _arg(0), "big": _arg(0),
-    "em": _arg(0), "strong": _arg(0), "abbr": _arg(0), "math": _arg(0), "mvar": _arg(0),
-    "convert": _convert, "cvt": _convert, "val": _val, "as of": _as_of,
-    "circa": _arg(0, "c. {}"), "c.": _arg(0, "c. {}"), "us$": _arg(0, "US${}"),
+    "lang": _arg(1),
+    "langx": _arg(1),
+    "transl": _last,
+    "transliteration": _last,
+    "nowrap": _arg(0),
+    "nobr": _arg(0),
+    "small": _arg(0),
+    "smaller": _arg(0),
+    "big": _arg(0),
+    "em": _arg(0),
+    "strong": _arg(0),
+    "abbr": _arg(0),
+    "math": _arg(0),
+    "mvar": _arg(0),
+    "convert": _convert,
+    "cvt": _convert,
+    "val": _val,
+    "as of": _as_of,
+    "circa": _arg(0, "c. {}"),
+    "c.": _arg(0, "c. {}"),
+    "us$": _arg(0, "US${}"),
     "frac": _frac,
-    "birth date": _date, "birth date and age": _date, "death date": _date,
-    "death date and age": _date, "start date": _date, "end date": _date,
-    "start date and age": _date, "date": _arg(0),
+    "birth date": _date,
+    "birth date and age": _date,
+    "death date": _date,
+    "death date and age": _date,
+    "start date": _date,
+    "end date": _date,
+    "start date and age": _date,
+    "date": _arg(0),
     "oldstyledate": lambda t: ", ".join(_args(t)[:2]),
-    "ndash": lambda t: "–", "mdash": lambda t: "—", "snd": lambda t: " – ",
-    "spaced ndash": lambda t: " – ", "'": lambda t: "'",
+    "ndash": lambda t: "–",
+    "mdash": lambda t: "—",
+    "snd": lambda t: " – ",
+    "spaced ndash": lambda t: " – ",
+    "'": lambda t: "'",
 }
 
 

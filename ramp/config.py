@@ -79,8 +79,11 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
     unknown = set(data) - set(types_)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(types_)}")
-    defaults = {f.name: f.default_factory for f in dataclasses.fields(cls)
-                if f.default_factory is not dataclasses.MISSING}
+    defaults = {
+        f.name: f.default_factory
+        for f in dataclasses.fields(cls)
+        if f.default_factory is not dataclasses.MISSING
+    }
     kwargs = {}
     for k, v in data.items():
         base = defaults[k]() if k in defaults else None

@@ -44,9 +44,41 @@ def spans_touch(text: str, left: Span, right: Span) -> bool:
 
 
 # Capitalised words that do not identify a name on their own.
-_NAME_STOP = {"the", "of", "and", "for", "in", "on", "at", "to", "by", "with", "from", "de", "la",
-              "le", "del", "der", "van", "von", "da", "di", "du", "new", "north", "south", "east",
-              "west", "saint", "united", "national", "university", "river", "city", "state"}
+_NAME_STOP = {
+    "the",
+    "of",
+    "and",
+    "for",
+    "in",
+    "on",
+    "at",
+    "to",
+    "by",
+    "with",
+    "from",
+    "de",
+    "la",
+    "le",
+    "del",
+    "der",
+    "van",
+    "von",
+    "da",
+    "di",
+    "du",
+    "new",
+    "north",
+    "south",
+    "east",
+    "west",
+    "saint",
+    "united",
+    "national",
+    "university",
+    "river",
+    "city",
+    "state",
+}
 
 
 def name_words(answer: str) -> list[str]:
@@ -96,9 +128,7 @@ def check_task(
         if text[span.start : span.end] != span.text:
             return Verdict("span_mismatch", f"span {span} is not text[start:end]")
     if masked_text.count(mask_token) != len(spans):
-        return Verdict(
-            "mask_count", f"{masked_text.count(mask_token)} mask tokens for {len(spans)} answers"
-        )
+        return Verdict("mask_count", f"{masked_text.count(mask_token)} mask tokens for {len(spans)} answers")
     if masked_text.lstrip().startswith(mask_token):
         return Verdict("starts_with_mask", "the masked passage begins with a mask")
     ordered = sorted(spans, key=lambda s: s.start)
@@ -112,9 +142,7 @@ def check_task(
     masked_words = sum(count_words(s.text) for s in spans)
     total = count_words(text)
     if total and masked_words / total > cfg.max_mask_fraction:
-        return Verdict(
-            "too_much_masked", f"{masked_words}/{total} words masked > {cfg.max_mask_fraction}"
-        )
+        return Verdict("too_much_masked", f"{masked_words}/{total} words masked > {cfg.max_mask_fraction}")
     norms = [normalize_answer(s.text) for s in spans]
     if len(set(norms)) != len(norms):
         return Verdict("duplicate_answer", "two masks share the same normalised answer")

@@ -44,8 +44,7 @@ class TokenOutput:
 class LLM(Protocol):
     name: str
 
-    def generate(self, conversations: Sequence[Conversation],
-                 sampling: Sampling) -> list[str | LLMError]: ...
+    def generate(self, conversations: Sequence[Conversation], sampling: Sampling) -> list[str | LLMError]: ...
 
 
 @runtime_checkable
@@ -56,8 +55,9 @@ class TokenLLM(Protocol):
     name: str
     tokenizer: object
 
-    def generate_tokens(self, prompts: Sequence[list[int]],
-                        sampling: Sampling) -> list[TokenOutput | LLMError]: ...
+    def generate_tokens(
+        self, prompts: Sequence[list[int]], sampling: Sampling
+    ) -> list[TokenOutput | LLMError]: ...
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:

@@ -170,11 +170,11 @@ def passage_rng(seed: int, passage_id: str, strategy: str) -> random.Random:
 def precheck(passage: Passage, cfg: MaskConfig) -> Reject | None:
     """Passage-level rules applied before any span is looked at."""
     if passage.num_words < cfg.min_passage_words:
-        return _reject(passage, "passage_too_short",
-                       f"{passage.num_words} words < {cfg.min_passage_words}")
+        return _reject(passage, "passage_too_short", f"{passage.num_words} words < {cfg.min_passage_words}")
     if len(passage.text) > cfg.max_passage_chars:
-        return _reject(passage, "passage_too_long",
-                       f"{len(passage.text)} characters > {cfg.max_passage_chars}")
+        return _reject(
+            passage, "passage_too_long", f"{len(passage.text)} characters > {cfg.max_passage_chars}"
+        )
     if cfg.mask_token.lower() in passage.text.lower():
         return _reject(passage, "mask_token_in_text", f"text already contains {cfg.mask_token!r}")
     return None
@@ -191,8 +191,11 @@ def build_task(
     if not candidates:
         return _reject(passage, "no_salient_span", "no salient span left after filtering")
     if not chosen:
-        return _reject(passage, "no_maskable_span",
-                       f"{len(candidates)} candidates, each repeated in the passage or at its start")
+        return _reject(
+            passage,
+            "no_maskable_span",
+            f"{len(candidates)} candidates, each repeated in the passage or at its start",
+        )
     masked = apply_masks(passage.text, chosen, cfg.mask_token)
     verdict = check_task(passage.text, masked, chosen, cfg.mask_token, cfg.leak)
     if verdict is not None:

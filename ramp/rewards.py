@@ -29,8 +29,11 @@ def completion_text(completion: Any) -> str:
     if isinstance(completion, str):
         text = completion
     elif isinstance(completion, (list, tuple)):
-        text = "\n".join(str(m.get("content", "")) for m in completion
-                         if isinstance(m, dict) and m.get("role") == "assistant")
+        text = "\n".join(
+            str(m.get("content", ""))
+            for m in completion
+            if isinstance(m, dict) and m.get("role") == "assistant"
+        )
     else:
         text = ""
     return INFORMATION.sub(" ", text)
@@ -44,7 +47,7 @@ def extract_answer(completion: Any) -> str | None:
     if found:
         return found[-1].strip()
     last = text.rfind("<answer>")
-    return (text[last + len("<answer>"):].strip() or None) if last >= 0 else None
+    return (text[last + len("<answer>") :].strip() or None) if last >= 0 else None
 
 
 def column(columns: dict[str, Any], name: str, n: int, default: Any) -> list[Any]:
@@ -129,6 +132,7 @@ HYBRID: list[tuple[Reward, float]] = [(format_reward, 0.2), (answer_recall, 0.8)
 
 def weighted(rewards: Sequence[tuple[Reward, float]], name: str = "hybrid") -> Reward:
     """One reward function: the weighted sum of ``rewards``."""
+
     def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
         total = [0.0] * len(completions)
         for fn, w in rewards:
@@ -141,5 +145,9 @@ def weighted(rewards: Sequence[tuple[Reward, float]], name: str = "hybrid") -> R
     return reward
 
 
-REWARDS: dict[str, Reward] = {"format": format_reward, "answer_f1": answer_f1,
-                              "answer_recall": answer_recall, "answer_em": answer_em}
+REWARDS: dict[str, Reward] = {
+    "format": format_reward,
+    "answer_f1": answer_f1,
+    "answer_recall": answer_recall,
+    "answer_em": answer_em,
+}

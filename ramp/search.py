@@ -59,8 +59,9 @@ def format_information(hits: Sequence[Hit]) -> str:
     return "\n".join(f"Doc {i}(Title: {h.title}) {h.text}" for i, h in enumerate(hits, start=1))
 
 
-def noise_probability(step: int, total_steps: int, p_start: float = 0.0, p_end: float = 0.5,
-                      base: float = 4.0) -> float:
+def noise_probability(
+    step: int, total_steps: int, p_start: float = 0.0, p_end: float = 0.5, base: float = 4.0
+) -> float:
     """ZeroSearch's curriculum: p_i = p_s + (b^(i/m) - 1)/(b - 1) * (p_e - p_s).
 
     ``step`` i counts from 0 to ``total_steps`` m; the probability that the simulated

@@ -44,7 +44,7 @@ def parse_information(block: str) -> list[str]:
     marks = list(_DOC.finditer(body))
     docs = []
     for m, nxt in zip(marks, [*marks[1:], None]):
-        text = body[m.end(): nxt.start() if nxt else len(body)].strip()
+        text = body[m.end() : nxt.start() if nxt else len(body)].strip()
         if text:
             docs.append(f"{m.group(2).strip()}: {text}")
     return docs
@@ -59,8 +59,13 @@ def search_pairs(messages: Sequence[dict]) -> list[Pair]:
         turn = parse_turn(m["content"])
         block = INFORMATION.search(nxt["content"])
         if turn.action == "search" and block:
-            pairs.append(Pair(turn.content, parse_information(block.group(0)),
-                              sum(x["role"] == "assistant" for x in messages[:i])))
+            pairs.append(
+                Pair(
+                    turn.content,
+                    parse_information(block.group(0)),
+                    sum(x["role"] == "assistant" for x in messages[:i]),
+                )
+            )
     return pairs
 
 
@@ -102,20 +107,22 @@ def split_of(task_id: str, validation: float, seed: int) -> str:
     return "validation" if bucket < validation * 10_000 else "train"
 
 
-SIMULATOR_SCHEMA = pa.schema([
-    pa.field("id", pa.string(), nullable=False),  # content id of (task, query, documents, label)
-    pa.field("task_id", pa.string(), nullable=False),
-    pa.field("trace_id", pa.string(), nullable=False),
-    pa.field("split", pa.string(), nullable=False),  # train | validation (by task)
-    pa.field("label", pa.string(), nullable=False),  # useful | noisy (the trajectory's outcome)
-    pa.field("has_gold", pa.bool_(), nullable=False),  # the documents contain a gold answer
-    pa.field("question", pa.string(), nullable=False),
-    pa.field("answer", pa.string(), nullable=False),  # the gold shown to the simulator
-    pa.field("query", pa.string(), nullable=False),
-    pa.field("documents", pa.list_(pa.string()), nullable=False),
-    pa.field("messages", pa.list_(MESSAGE_TYPE), nullable=False),  # simulator prompt + documents
-    pa.field("trace_f1", pa.float64(), nullable=False),
-    pa.field("trace_judge", pa.string(), nullable=False),
-    pa.field("teacher", pa.string(), nullable=False),  # who searched: the source traces' teacher
-    pa.field("prompt_version", pa.string(), nullable=False),
-])
+SIMULATOR_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),  # content id of (task, query, documents, label)
+        pa.field("task_id", pa.string(), nullable=False),
+        pa.field("trace_id", pa.string(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),  # train | validation (by task)
+        pa.field("label", pa.string(), nullable=False),  # useful | noisy (the trajectory's outcome)
+        pa.field("has_gold", pa.bool_(), nullable=False),  # the documents contain a gold answer
+        pa.field("question", pa.string(), nullable=False),
+        pa.field("answer", pa.string(), nullable=False),  # the gold shown to the simulator
+        pa.field("query", pa.string(), nullable=False),
+        pa.field("documents", pa.list_(pa.string()), nullable=False),
+        pa.field("messages", pa.list_(MESSAGE_TYPE), nullable=False),  # simulator prompt + documents
+        pa.field("trace_f1", pa.float64(), nullable=False),
+        pa.field("trace_judge", pa.string(), nullable=False),
+        pa.field("teacher", pa.string(), nullable=False),  # who searched: the source traces' teacher
+        pa.field("prompt_version", pa.string(), nullable=False),
+    ]
+)

@@ -14,7 +14,16 @@ from ramp.text import count_phrase, normalize_answer
 
 # spaCy OntoNotes labels grouped into the switchable types of the config.
 ENTITY_LABELS = (
-    "PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW",
+    "PERSON",
+    "NORP",
+    "FAC",
+    "ORG",
+    "GPE",
+    "LOC",
+    "PRODUCT",
+    "EVENT",
+    "WORK_OF_ART",
+    "LAW",
     "LANGUAGE",
 )
 DATE_LABELS = ("DATE",)
@@ -23,9 +32,29 @@ TERM_LABEL = "TERM"
 
 _LEADING_ARTICLES = ("the ", "a ", "an ", "The ", "A ", "An ")
 # Hedges spaCy folds into DATE/CARDINAL spans ("about 1945"): not part of the answer.
-_LEADING_HEDGES = ("about ", "around ", "approximately ", "roughly ", "some ", "over ", "nearly ",
-                   "almost ", "more than ", "less than ", "fewer than ", "up to ", "at least ",
-                   "circa ", "c. ", "only ", "just ", "by ", "since ", "until ", "in ")
+_LEADING_HEDGES = (
+    "about ",
+    "around ",
+    "approximately ",
+    "roughly ",
+    "some ",
+    "over ",
+    "nearly ",
+    "almost ",
+    "more than ",
+    "less than ",
+    "fewer than ",
+    "up to ",
+    "at least ",
+    "circa ",
+    "c. ",
+    "only ",
+    "just ",
+    "by ",
+    "since ",
+    "until ",
+    "in ",
+)
 _EDGE_PUNCT = " \t\n,.;:!?\"'()[]{}\u201c\u201d\u2018\u2019"
 
 

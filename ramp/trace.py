@@ -69,32 +69,37 @@ def assistant_turn(think: str, action: str, content: str) -> str:
     return f"<think>{think}</think>\n<{action}>{content}</{action}>"
 
 
-MESSAGE_TYPE = pa.struct([pa.field("role", pa.string(), nullable=False),
-                          pa.field("content", pa.string(), nullable=False)])
+MESSAGE_TYPE = pa.struct(
+    [pa.field("role", pa.string(), nullable=False), pa.field("content", pa.string(), nullable=False)]
+)
 
-TRACE_SCHEMA = pa.schema([
-    pa.field("id", pa.string(), nullable=False),
-    pa.field("task_id", pa.string(), nullable=False),
-    pa.field("messages", pa.list_(MESSAGE_TYPE), nullable=False),
-    pa.field("prediction", pa.list_(pa.string()), nullable=False),
-    pa.field("answers", pa.list_(pa.string()), nullable=False),
-    pa.field("f1", pa.float64(), nullable=False),
-    pa.field("em", pa.float64(), nullable=False),
-    pa.field("recall", pa.float64(), nullable=False),
-    pa.field("judge", pa.string(), nullable=False),  # correct | incorrect
-    pa.field("accepted", pa.bool_(), nullable=False),
-    pa.field("num_searches", pa.int32(), nullable=False),
-    pa.field("num_turns", pa.int32(), nullable=False),
-    pa.field("num_masks", pa.int32(), nullable=False),
-    pa.field("stage", pa.int32(), nullable=False),
-    pa.field("teacher", pa.string(), nullable=False),
-    pa.field("prompt_version", pa.string(), nullable=False),
-])
+TRACE_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("task_id", pa.string(), nullable=False),
+        pa.field("messages", pa.list_(MESSAGE_TYPE), nullable=False),
+        pa.field("prediction", pa.list_(pa.string()), nullable=False),
+        pa.field("answers", pa.list_(pa.string()), nullable=False),
+        pa.field("f1", pa.float64(), nullable=False),
+        pa.field("em", pa.float64(), nullable=False),
+        pa.field("recall", pa.float64(), nullable=False),
+        pa.field("judge", pa.string(), nullable=False),  # correct | incorrect
+        pa.field("accepted", pa.bool_(), nullable=False),
+        pa.field("num_searches", pa.int32(), nullable=False),
+        pa.field("num_turns", pa.int32(), nullable=False),
+        pa.field("num_masks", pa.int32(), nullable=False),
+        pa.field("stage", pa.int32(), nullable=False),
+        pa.field("teacher", pa.string(), nullable=False),
+        pa.field("prompt_version", pa.string(), nullable=False),
+    ]
+)
 
-TRACE_REJECT_SCHEMA = pa.schema([
-    pa.field("task_id", pa.string(), nullable=False),
-    pa.field("stage", pa.string(), nullable=False),  # the role or step that failed
-    pa.field("reason", pa.string(), nullable=False),
-    pa.field("detail", pa.string(), nullable=False),
-    pa.field("teacher", pa.string(), nullable=False),
-])
+TRACE_REJECT_SCHEMA = pa.schema(
+    [
+        pa.field("task_id", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),  # the role or step that failed
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string(), nullable=False),
+        pa.field("teacher", pa.string(), nullable=False),
+    ]
+)

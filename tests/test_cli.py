@@ -8,14 +8,25 @@ from tests.conftest import ROOT, SAMPLES
 
 
 def ramp(*args, cwd=ROOT, timeout=300):
-    return subprocess.run([sys.executable, "-m", "ramp.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "ramp.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_data_prints_a_summary_table_and_honours_overrides(tmp_path):
     out = tmp_path / "out"
-    proc = ramp("data", "--input", str(SAMPLES / "vital_articles_300.jsonl.gz"),
-                "--output", str(out), "--limit", "40", "--seed", "3", "masking.max_masks=2")
+    proc = ramp(
+        "data",
+        "--input",
+        str(SAMPLES / "vital_articles_300.jsonl.gz"),
+        "--output",
+        str(out),
+        "--limit",
+        "40",
+        "--seed",
+        "3",
+        "masking.max_masks=2",
+    )
     assert proc.returncode == 0, proc.stderr
     for word in ("passages", "tasks", "masks per task", "label mix", "rejects by reason"):
         assert word in proc.stdout
@@ -26,8 +37,14 @@ def test_data_prints_a_summary_table_and_honours_overrides(tmp_path):
 
 
 def test_config_errors_are_one_clear_line(tmp_path):
-    proc = ramp("data", "--input", str(SAMPLES / "vital_articles_300.jsonl.gz"),
-                "--output", str(tmp_path), "masking.strateggy=x")
+    proc = ramp(
+        "data",
+        "--input",
+        str(SAMPLES / "vital_articles_300.jsonl.gz"),
+        "--output",
+        str(tmp_path),
+        "masking.strateggy=x",
+    )
     assert proc.returncode == 2
     assert "unknown key" in proc.stderr and "Traceback" not in proc.stderr
     proc = ramp("data", "--input", str(tmp_path / "nothing-*.xml"), "--output", str(tmp_path))

@@ -24,8 +24,11 @@ def step_of(path: str | None) -> int:
 
 def latest(output_dir: str) -> str | None:
     """The newest ``checkpoint-N`` whose ``trainer_state.json`` was written (complete)."""
-    done = [d for d in glob.glob(os.path.join(output_dir, "checkpoint-*"))
-            if step_of(d) > 0 and os.path.exists(os.path.join(d, STATE))]
+    done = [
+        d
+        for d in glob.glob(os.path.join(output_dir, "checkpoint-*"))
+        if step_of(d) > 0 and os.path.exists(os.path.join(d, STATE))
+    ]
     return max(done, key=step_of) if done else None
 
 

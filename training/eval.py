@@ -59,8 +59,7 @@ class Item:
 
 
 def _open(path: str):
-    return gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(
-        path, encoding="utf-8")
+    return gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")
 
 
 def _literal_list(value) -> list[str]:
@@ -73,8 +72,9 @@ def _literal_list(value) -> list[str]:
     return [str(value)] if value else []
 
 
-def load_items(path: str, version: str = "v1", limit: int | None = None,
-               split: str = "validation") -> list[Item]:
+def load_items(
+    path: str, version: str = "v1", limit: int | None = None, split: str = "validation"
+) -> list[Item]:
     """Questions of a QA file, or the ``split`` tasks of a RAMP task dir (per-mask golds)."""
     check_limit(limit)
     qa_prompt = load("agent_qa", version)
@@ -84,10 +84,13 @@ def load_items(path: str, version: str = "v1", limit: int | None = None,
         name = f"{os.path.basename(os.path.dirname(path.rstrip('/')))}/{name}"
     if os.path.isdir(path):
         tasks = read_tasks(path, split, limit)
-        return [Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks,
-                     t.masked_text) for t in tasks]
-    items = [qa_item(obj, n, name, qa_prompt, f"{path}: record {n + 1}")
-             for n, obj in enumerate(_records(path))]
+        return [
+            Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks, t.masked_text)
+            for t in tasks
+        ]
+    items = [
+        qa_item(obj, n, name, qa_prompt, f"{path}: record {n + 1}") for n, obj in enumerate(_records(path))
+    ]
     return items[:limit] if limit is not None else items
 
 
@@ -140,8 +143,13 @@ def qa_item(obj: Any, n: int, dataset: str, qa_prompt: str, where: str) -> Item:
             break
     if not golds:
         raise DataError(f"{where}: no answer (golden_answers, answers or answer)")
-    return Item(str(obj.get("_id") or obj.get("id") or n), dataset, qa_prompt.format(
-        question=obj["question"]), golds, question=obj["question"])
+    return Item(
+        str(obj.get("_id") or obj.get("id") or n),
+        dataset,
+        qa_prompt.format(question=obj["question"]),
+        golds,
+        question=obj["question"],
+    )
 
 
 def score(item: Item, answer: str | None) -> dict[str, float]:
@@ -150,14 +158,23 @@ def score(item: Item, answer: str | None) -> dict[str, float]:
     return qa_scores(answer or "", item.golds)
 
 
-PREDICTION_SCHEMA = pa.schema([
-    ("id", pa.string()), ("dataset", pa.string()), ("prediction", pa.string()),
-    ("golds", pa.list_(pa.string())), ("em", pa.float64()), ("f1", pa.float64()),
-    ("recall", pa.float64()), ("judge", pa.float64()), ("searches", pa.int32()),
-    ("turns", pa.int32()),
-    ("status", pa.string()), ("error", pa.string()),
-    ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-])
+PREDICTION_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("dataset", pa.string()),
+        ("prediction", pa.string()),
+        ("golds", pa.list_(pa.string())),
+        ("em", pa.float64()),
+        ("f1", pa.float64()),
+        ("recall", pa.float64()),
+        ("judge", pa.float64()),
+        ("searches", pa.int32()),
+        ("turns", pa.int32()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+    ]
+)
 
 
 def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, Any]:
@@ -180,24 +197,38 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
         results = []
         for i in range(0, len(items), cfg.batch_size):
             chunk = items[i : i + cfg.batch_size]
-            episodes = [AgentEpisode(id=it.id, messages=[{"role": "user", "content": it.prompt}])
-                        for it in chunk]
+            episodes = [
+                AgentEpisode(id=it.id, messages=[{"role": "user", "content": it.prompt}]) for it in chunk
+            ]
             AgentLoop(llm, retriever, cfg.loop).run(episodes, seed=i)
             results += list(zip(chunk, episodes))
         seconds = time.perf_counter() - start
         verdicts: list[float | None] = [None] * len(results)
         if judge is not None and results:
-            verdicts = judge([""] * len(results), [ep.messages[1:] for _, ep in results],
-                             answers=[it.golds for it, _ in results],
-                             num_masks=[it.num_masks for it, _ in results])
+            verdicts = judge(
+                [""] * len(results),
+                [ep.messages[1:] for _, ep in results],
+                answers=[it.golds for it, _ in results],
+                num_masks=[it.num_masks for it, _ in results],
+            )
         per = []
         for (it, ep), verdict in zip(results, verdicts):
             s = {**score(it, ep.answer), "judge": verdict}
             per.append(s)
-            rows.append({"id": it.id, "dataset": it.dataset, "prediction": ep.answer or "",
-                         "golds": it.golds, **s, "searches": ep.searches,
-                         "turns": ep.num_turns, "status": ep.state,
-                         "error": (ep.error or ("", ""))[0], "messages": ep.messages})
+            rows.append(
+                {
+                    "id": it.id,
+                    "dataset": it.dataset,
+                    "prediction": ep.answer or "",
+                    "golds": it.golds,
+                    **s,
+                    "searches": ep.searches,
+                    "turns": ep.num_turns,
+                    "status": ep.state,
+                    "error": (ep.error or ("", ""))[0],
+                    "messages": ep.messages,
+                }
+            )
         n = len(per) or 1
         dataset = items[0].dataset if items else os.path.basename(path)
         metrics[dataset] = {
@@ -212,8 +243,11 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
         }
         log(f"{dataset}: {metrics[dataset]}")
     os.makedirs(cfg.output, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=PREDICTION_SCHEMA),
-                   os.path.join(cfg.output, "predictions.parquet"), compression="zstd")
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=PREDICTION_SCHEMA),
+        os.path.join(cfg.output, "predictions.parquet"),
+        compression="zstd",
+    )
     result = {"model": cfg.model or cfg.llm.model, "index": cfg.index, "datasets": metrics}
     with open(os.path.join(cfg.output, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
@@ -223,24 +257,33 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
 def _judge_metrics(verdicts: list[float | None]) -> dict[str, Any]:
     """Judge accuracy over the rows the judge could judge, and how many it could not."""
     judged = [v for v in verdicts if v is not None]
-    return {"judge": round(sum(judged) / len(judged), 4) if judged else None,
-            "judge_errors": len(verdicts) - len(judged)}
+    return {
+        "judge": round(sum(judged) / len(judged), 4) if judged else None,
+        "judge_errors": len(verdicts) - len(judged),
+    }
 
 
 def all_failed(result: dict[str, Any]) -> list[str]:
     """Datasets where every item failed on the LLM (an F1 of 0 there is not a score)."""
-    return [name for name, m in result["datasets"].items()
-            if m["questions"] and m.get("errors", 0) == m["questions"]]
+    return [
+        name
+        for name, m in result["datasets"].items()
+        if m["questions"] and m.get("errors", 0) == m["questions"]
+    ]
 
 
 def format_table(result: dict[str, Any]) -> str:
     judged = any("judge" in m for m in result["datasets"].values())
-    lines = [f"model: {result['model']}",
-             f"{'dataset':<28} {'n':>4} {'EM':>6} {'F1':>6} {'recall':>7} {'searches':>9} "
-             f"{'answered':>9}" + (f" {'judge':>6}" if judged else "")]
+    lines = [
+        f"model: {result['model']}",
+        f"{'dataset':<28} {'n':>4} {'EM':>6} {'F1':>6} {'recall':>7} {'searches':>9} "
+        f"{'answered':>9}" + (f" {'judge':>6}" if judged else ""),
+    ]
     for name, m in result["datasets"].items():
         j = m.get("judge")
-        lines.append(f"{name:<28} {m['questions']:>4} {m['em']:>6.3f} {m['f1']:>6.3f} "
-                     f"{m['recall']:>7.3f} {m['searches_per_question']:>9.2f} {m['answered']:>9.2f}"
-                     + (f" {float('nan') if j is None else j:>6.3f}" if judged else ""))
+        lines.append(
+            f"{name:<28} {m['questions']:>4} {m['em']:>6.3f} {m['f1']:>6.3f} "
+            f"{m['recall']:>7.3f} {m['searches_per_question']:>9.2f} {m['answered']:>9.2f}"
+            + (f" {float('nan') if j is None else j:>6.3f}" if judged else "")
+        )
     return "\n".join(lines)

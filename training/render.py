@@ -49,8 +49,9 @@ def trainable_ranges(tokenizer, messages: Sequence[dict[str, str]]) -> tuple[str
     return text, cut
 
 
-def render_conversation(tokenizer, messages: Sequence[dict[str, str]],
-                        max_length: int | None = None) -> tuple[list[int], list[int]]:
+def render_conversation(
+    tokenizer, messages: Sequence[dict[str, str]], max_length: int | None = None
+) -> tuple[list[int], list[int]]:
     """``(input_ids, mask)``: mask 1 on tokens the model is trained to write, else 0."""
     text, ranges = trainable_ranges(tokenizer, messages)
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)

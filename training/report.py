@@ -45,30 +45,43 @@ def table(r: dict[str, Any]) -> str:
     rows = []
     if r["data"]:
         d = r["data"]
-        rows.append(("tasks (passages -> tasks, rejects)",
-                     f"{d['passages']} -> {d['tasks']}, {d['rejects']}"))
+        rows.append(
+            ("tasks (passages -> tasks, rejects)", f"{d['passages']} -> {d['tasks']}, {d['rejects']}")
+        )
     if r["traces"]:
         t = r["traces"]
-        rows.append(("accepted traces (rule teacher)",
-                     f"{t['accepted']}/{t['tasks']} ({100 * t['acceptance_rate']:.0f} %), "
-                     f"{t['searches_per_trace']} searches/trace"))
+        rows.append(
+            (
+                "accepted traces (rule teacher)",
+                f"{t['accepted']}/{t['tasks']} ({100 * t['acceptance_rate']:.0f} %), "
+                f"{t['searches_per_trace']} searches/trace",
+            )
+        )
     if r["traces_llm"]:
         t = r["traces_llm"]
         rows.append(("accepted traces (LLM roles, SmolLM2)", f"{t['accepted']}/{t['tasks']}"))
     if r["sft"]:
-        rows.append(("SFT loss (first -> last step)",
-                     f"{r['sft'][0]['loss']:.3f} -> {r['sft'][-1]['loss']:.3f} "
-                     f"({r['sft'][-1]['step']} steps)"))
+        rows.append(
+            (
+                "SFT loss (first -> last step)",
+                f"{r['sft'][0]['loss']:.3f} -> {r['sft'][-1]['loss']:.3f} ({r['sft'][-1]['step']} steps)",
+            )
+        )
     if r["rl"]:
-        rows.append(("RL reward (first -> last step)",
-                     f"{r['rl'][0]['reward']:.3f} -> {r['rl'][-1]['reward']:.3f} "
-                     f"({r['rl'][-1]['step']} steps, KL {r['rl'][-1]['kl']:.4f})"))
-    for name, key in (("eval before (SmolLM2)", "eval_before"),
-                      ("eval after (SFT + RL)", "eval_after")):
+        rows.append(
+            (
+                "RL reward (first -> last step)",
+                f"{r['rl'][0]['reward']:.3f} -> {r['rl'][-1]['reward']:.3f} "
+                f"({r['rl'][-1]['step']} steps, KL {r['rl'][-1]['kl']:.4f})",
+            )
+        )
+    for name, key in (("eval before (SmolLM2)", "eval_before"), ("eval after (SFT + RL)", "eval_after")):
         if r[key]:
-            parts = [f"{ds}: F1 {m['f1']:.3f}, answered {100 * m['answered']:.0f} %, "
-                     f"{m['searches_per_question']:.2f} searches"
-                     for ds, m in r[key]["datasets"].items()]
+            parts = [
+                f"{ds}: F1 {m['f1']:.3f}, answered {100 * m['answered']:.0f} %, "
+                f"{m['searches_per_question']:.2f} searches"
+                for ds, m in r[key]["datasets"].items()
+            ]
             rows.append((name, ", ".join(parts)))
     width = max(len(k) for k, _ in rows) if rows else 10
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
@@ -99,8 +112,13 @@ def plots(r: dict[str, Any], out: str) -> list[str]:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         names = list(stages)
         ax.bar(names, [stages[s]["train"] for s in names], label="train", color="#228833")
-        ax.bar(names, [stages[s]["validation"] for s in names],
-               bottom=[stages[s]["train"] for s in names], label="validation", color="#ccbb44")
+        ax.bar(
+            names,
+            [stages[s]["validation"] for s in names],
+            bottom=[stages[s]["train"] for s in names],
+            label="validation",
+            color="#ccbb44",
+        )
         ax.set(title="curriculum stages (by number of masks)", ylabel="tasks")
         ax.legend()
         fig.tight_layout()
@@ -118,8 +136,9 @@ def plots(r: dict[str, Any], out: str) -> list[str]:
             for key in [k for k in r["rl"][0] if k.startswith("reward/")]:
                 b.plot(steps, [x[key] for x in r["rl"]], linestyle="--", label=key)
             algorithm = r.get("rl_summary", {}).get("algorithm", "grpo")
-            b.set(title=f"RL reward ({algorithm.upper().replace('_PP', '++')})", xlabel="step",
-                  ylabel="reward")
+            b.set(
+                title=f"RL reward ({algorithm.upper().replace('_PP', '++')})", xlabel="step", ylabel="reward"
+            )
             b.legend(fontsize=8)
         fig.tight_layout()
         written.append(os.path.join(out, "training.png"))

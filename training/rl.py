@@ -45,39 +45,61 @@ ALGORITHMS = {"grpo": "group", "reinforce_pp": "batch"}  # -> TRL scale_rewards
 @dataclass
 class RLConfig:
     model: str = field(default="", metadata={"help": "the policy: SFT output, local dir or Hub name"})
-    tasks: str = field(default="", metadata={
-        "help": "a RAMP task dir (stage I, curriculum order) or a QA file `ramp eval` reads (stage II)"})
-    index: str = field(default="", metadata={
-        "help": "index dir, retriever URL, or 'simulated' (ZeroSearch engine on simulated.model, "
-                "else on the frozen reference)"})
+    tasks: str = field(
+        default="",
+        metadata={
+            "help": "a RAMP task dir (stage I, curriculum order) or a QA file `ramp eval` reads (stage II)"
+        },
+    )
+    index: str = field(
+        default="",
+        metadata={
+            "help": "index dir, retriever URL, or 'simulated' (ZeroSearch engine on simulated.model, "
+            "else on the frozen reference)"
+        },
+    )
     output_dir: str = field(default="", metadata={"help": "checkpoints, metrics.jsonl, final/"})
-    algorithm: str = field(default="grpo", metadata={
-        "help": "grpo (advantages normalised per group) | reinforce_pp (by the batch std)"})
-    loss_type: str = field(default="dapo", metadata={
-        "help": "TRL loss_type: dapo (token-level over the batch) | grpo | dr_grpo | bnpo"})
+    algorithm: str = field(
+        default="grpo",
+        metadata={"help": "grpo (advantages normalised per group) | reinforce_pp (by the batch std)"},
+    )
+    loss_type: str = field(
+        default="dapo",
+        metadata={"help": "TRL loss_type: dapo (token-level over the batch) | grpo | dr_grpo | bnpo"},
+    )
     steps: int = field(default=10, metadata={"help": "optimizer steps"})
     prompts_per_step: int = field(default=2, metadata={"help": "tasks per step, over all processes"})
     group_size: int = field(default=4, metadata={"help": "rollouts per task (TRL num_generations)"})
     lr: float = field(default=1.0e-5, metadata={"help": "learning rate (constant)"})
     kl_coef: float = field(default=0.02, metadata={"help": "KL to the frozen reference (TRL beta); 0: none"})
     clip_eps: float = field(default=0.2, metadata={"help": "ratio clipping (TRL epsilon)"})
-    clip_eps_high: float | None = field(default=None, metadata={
-        "help": "DAPO clip-higher (TRL epsilon_high, e.g. 0.28); None: clip_eps"})
-    dynamic_sampling: bool = field(default=False, metadata={
-        "help": "DAPO: replace groups whose rewards are all equal by new tasks (grpo only)"})
+    clip_eps_high: float | None = field(
+        default=None, metadata={"help": "DAPO clip-higher (TRL epsilon_high, e.g. 0.28); None: clip_eps"}
+    )
+    dynamic_sampling: bool = field(
+        default=False,
+        metadata={"help": "DAPO: replace groups whose rewards are all equal by new tasks (grpo only)"},
+    )
     max_sampling_rounds: int = field(default=3, metadata={"help": "dynamic sampling: rounds per step"})
-    ppo_epochs: int = field(default=1, metadata={
-        "help": "updates per batch of rollouts (TRL num_iterations); clipping acts only above 1"})
+    ppo_epochs: int = field(
+        default=1,
+        metadata={"help": "updates per batch of rollouts (TRL num_iterations); clipping acts only above 1"},
+    )
     max_length: int = field(default=1024, metadata={"help": "prompt + completion tokens at most"})
     save_steps: int = field(default=5, metadata={"help": "checkpoint-N every N steps"})
     keep_checkpoints: int = field(default=2, metadata={"help": "newest checkpoints kept"})
-    rewards: dict[str, float] = field(default_factory=lambda: {"format": 0.2, "answer_recall": 0.8},
-                                      metadata={"help": "weighted ramp.rewards functions (+ judge)"})
-    loop: LoopConfig = field(default_factory=lambda: LoopConfig(
-        max_turns=3, topk=2, retries=0, max_tokens=64, temperature=1.0))
+    rewards: dict[str, float] = field(
+        default_factory=lambda: {"format": 0.2, "answer_recall": 0.8},
+        metadata={"help": "weighted ramp.rewards functions (+ judge)"},
+    )
+    loop: LoopConfig = field(
+        default_factory=lambda: LoopConfig(max_turns=3, topk=2, retries=0, max_tokens=64, temperature=1.0)
+    )
     simulated: SimulatedConfig = field(default_factory=SimulatedConfig)
-    judge: LLMConfig = field(default_factory=LLMConfig, metadata={
-        "help": "the judge reward's LLM; hf with model '' is the frozen reference"})
+    judge: LLMConfig = field(
+        default_factory=LLMConfig,
+        metadata={"help": "the judge reward's LLM; hf with model '' is the frozen reference"},
+    )
     judge_prompt_version: str = "v1"
     split: str = field(default="train", metadata={"help": "task split (RAMP task dirs)"})
     prompt_version: str = "v1"
@@ -89,14 +111,15 @@ class RLConfig:
     vllm_mode: str = field(default="colocate", metadata={"help": "colocate | server (trl vllm-serve)"})
     vllm_server_base_url: str | None = field(default=None, metadata={"help": "server mode: its URL"})
     vllm_gpu_memory_utilization: float = field(default=0.3, metadata={"help": "colocate: vLLM's share"})
-    report_to: list[str] = field(default_factory=lambda: ["none"], metadata={
-        "help": "Trainer loggers: none | tensorboard | wandb | trackio (metrics.jsonl always)"})
+    report_to: list[str] = field(
+        default_factory=lambda: ["none"],
+        metadata={"help": "Trainer loggers: none | tensorboard | wandb | trackio (metrics.jsonl always)"},
+    )
 
 
 def stage(items) -> int:
     """The step's curriculum stage: the hardest RAMP stage sampled (1-4), 0 for QA."""
-    return max((by_num_masks({"num_masks": t.num_masks}) for t in items if t.num_masks),
-               default=0)
+    return max((by_num_masks({"num_masks": t.num_masks}) for t in items if t.num_masks), default=0)
 
 
 def stable_seed(*parts: int) -> int:
@@ -109,13 +132,17 @@ def stable_seed(*parts: int) -> int:
 def informative_groups(rewards: list[float], group_size: int) -> list[int]:
     """DAPO's dynamic-sampling filter: the groups whose rewards are not all equal (a group
     of equal rewards has zero advantage everywhere and teaches nothing)."""
-    return [g for g in range(len(rewards) // group_size)
-            if len(set(rewards[g * group_size : (g + 1) * group_size])) > 1]
+    return [
+        g
+        for g in range(len(rewards) // group_size)
+        if len(set(rewards[g * group_size : (g + 1) * group_size])) > 1
+    ]
 
 
 @dataclass
 class Rollouts:
     """Rollouts of one step: ``group_size`` episodes per task, rewards per episode."""
+
     tasks: list = field(default_factory=list)
     episodes: list = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
@@ -160,8 +187,9 @@ def reward_functions(cfg: RLConfig, frozen) -> list:
         from agents.judge import judge_reward
         from agents.llm import make_llm
 
-        judge_llm = (_Lazy(frozen) if cfg.judge.backend == "hf" and not cfg.judge.model
-                     else make_llm(cfg.judge))
+        judge_llm = (
+            _Lazy(frozen) if cfg.judge.backend == "hf" and not cfg.judge.model else make_llm(cfg.judge)
+        )
         named["judge"] = judge_reward(judge_llm, cfg.judge_prompt_version)
 
     def rename(fn, name):
@@ -205,34 +233,47 @@ class SearchRollout:
                 if engine is None:  # TRL opens the server client (and weight sync) on rank 0 only
                     from trl.generation.vllm_client import VLLMClient
 
-                    engine = VLLMClient(base_url=trainer.args.vllm_server_base_url,
-                                        host=trainer.args.vllm_server_host,
-                                        server_port=trainer.args.vllm_server_port,
-                                        connection_timeout=trainer.args.vllm_server_timeout)
+                    engine = VLLMClient(
+                        base_url=trainer.args.vllm_server_base_url,
+                        host=trainer.args.vllm_server_host,
+                        server_port=trainer.args.vllm_server_port,
+                        connection_timeout=trainer.args.vllm_server_timeout,
+                    )
                 self.backend = VLLMTokenBackend(engine, self.tokenizer, server)
             return self.backend
         if self.backend is None:  # one backend: its stop criteria are built once
             from agents.llm.hf import HFBackend
 
-            self.backend = HFBackend(self.cfg.model, batch_size=8, autocast=self.cfg.bf16,
-                                     hf_model=model, tokenizer=self.tokenizer)
+            self.backend = HFBackend(
+                self.cfg.model, batch_size=8, autocast=self.cfg.bf16, hf_model=model, tokenizer=self.tokenizer
+            )
         self.backend.model = model
         return self.backend
 
     def run(self, llm, chosen: list, seed: int) -> Rollouts:
         g = self.cfg.group_size
-        prompts = {t.id: prompt_ids(self.tokenizer, [{"role": "user", "content": t.prompt}])
-                   for t in chosen}  # rendered once per task, copied per group member
-        episodes = [AgentEpisode(id=f"{t.id}#{i}", messages=[{"role": "user", "content": t.prompt}],
-                                 question=t.question, gold=t.hint,
-                                 tokens=TokenTrace(list(prompts[t.id])))
-                    for t in chosen for i in range(g)]
+        prompts = {
+            t.id: prompt_ids(self.tokenizer, [{"role": "user", "content": t.prompt}]) for t in chosen
+        }  # rendered once per task, copied per group member
+        episodes = [
+            AgentEpisode(
+                id=f"{t.id}#{i}",
+                messages=[{"role": "user", "content": t.prompt}],
+                question=t.question,
+                gold=t.hint,
+                tokens=TokenTrace(list(prompts[t.id])),
+            )
+            for t in chosen
+            for i in range(g)
+        ]
         AgentLoop(llm, self.retriever, self.cfg.loop).run(episodes, seed=seed)
         rewards = [0.0] * len(episodes)
         if self.cfg.dynamic_sampling:  # the trainer scores the kept groups again (same functions)
             group_tasks = [t for t in chosen for _ in range(g)]
-            columns = {"answers": [list(t.golds) for t in group_tasks],
-                       "num_masks": [t.num_masks for t in group_tasks]}
+            columns = {
+                "answers": [list(t.golds) for t in group_tasks],
+                "num_masks": [t.num_masks for t in group_tasks],
+            }
             prompts = [e.messages[:1] for e in episodes]
             completions = [e.messages[1:] for e in episodes]
             for fn, w in zip(self.reward_fns, self.cfg.rewards.values()):
@@ -262,7 +303,10 @@ class SearchRollout:
             got = collect_groups(
                 lambda tasks, r: self.run(llm, tasks, stable_seed(cfg.seed, step, r, rank)),
                 lambda n, r: chosen if r == 0 else self.draw_extra(chosen[-1], rank, world, r, n),
-                len(chosen), g, cfg.max_sampling_rounds if cfg.dynamic_sampling else 0)
+                len(chosen),
+                g,
+                cfg.max_sampling_rounds if cfg.dynamic_sampling else 0,
+            )
         self._gather_stats(trainer, got, time.perf_counter() - started)
         return self._outputs(got)
 
@@ -276,9 +320,11 @@ class SearchRollout:
         from trl.models.utils import unwrap_model_for_generation
 
         with unwrap_model_for_generation(
-                trainer.model_wrapped, trainer.accelerator,
-                gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
-                gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs) as model:
+            trainer.model_wrapped,
+            trainer.accelerator,
+            gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
+            gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
+        ) as model:
             was_training = model.training
             model.eval()
             try:
@@ -287,8 +333,21 @@ class SearchRollout:
                 model.train(was_training)
 
     def _outputs(self, got: Rollouts) -> dict[str, list]:
-        g, out = self.cfg.group_size, {k: [] for k in (
-            "prompt_ids", "completion_ids", "logprobs", "env_mask", "answers", "num_masks", "question")}
+        g, out = (
+            self.cfg.group_size,
+            {
+                k: []
+                for k in (
+                    "prompt_ids",
+                    "completion_ids",
+                    "logprobs",
+                    "env_mask",
+                    "answers",
+                    "num_masks",
+                    "question",
+                )
+            },
+        )
         for group in got.train_groups:
             task = got.tasks[group]
             for e in got.episodes[group * g : (group + 1) * g]:
@@ -305,20 +364,28 @@ class SearchRollout:
     def _gather_stats(self, trainer, got: Rollouts, seconds: float) -> None:
         g = self.cfg.group_size
         trained = [e for grp in got.train_groups for e in got.episodes[grp * g : (grp + 1) * g]]
-        mine = {"searches": [e.searches for e in got.episodes], "stage": [stage(got.tasks)],
-                "groups": [len(got.tasks)], "groups_signal": [len(got.kept)],
-                "groups_trained": [len(got.train_groups)],
-                "trained_tokens": [sum(sum(e.tokens.env_mask) for e in trained)],
-                "rollout_seconds": [seconds]}
+        mine = {
+            "searches": [e.searches for e in got.episodes],
+            "stage": [stage(got.tasks)],
+            "groups": [len(got.tasks)],
+            "groups_signal": [len(got.kept)],
+            "groups_trained": [len(got.train_groups)],
+            "trained_tokens": [sum(sum(e.tokens.env_mask) for e in trained)],
+            "rollout_seconds": [seconds],
+        }
         from accelerate.utils import gather_object
 
         every = gather_object([mine])
         searches = [s for m in every for s in m["searches"]]
-        self.stats = {"searches": round(sum(searches) / max(1, len(searches)), 3),
-                      "rollout_seconds": round(max(s for m in every for s in m["rollout_seconds"]), 2),
-                      "stage": max(s for m in every for s in m["stage"]),
-                      **{k: sum(v for m in every for v in m[k]) for k in (
-                          "groups", "groups_signal", "groups_trained", "trained_tokens")}}
+        self.stats = {
+            "searches": round(sum(searches) / max(1, len(searches)), 3),
+            "rollout_seconds": round(max(s for m in every for s in m["rollout_seconds"]), 2),
+            "stage": max(s for m in every for s in m["stage"]),
+            **{
+                k: sum(v for m in every for v in m[k])
+                for k in ("groups", "groups_signal", "groups_trained", "trained_tokens")
+            },
+        }
         if self.cfg.index == "simulated":
             self.stats["noise_p"] = self.retriever.noise_p()
 
@@ -336,21 +403,39 @@ class StepRows:
         if "reward" not in logs:
             return None
         stats, cfg = self.rollout.stats, self.cfg
-        signal = (stats.get("groups_signal", 0) if cfg.dynamic_sampling else  # TRL's share otherwise
-                  round(stats.get("groups", 0) * (1 - logs.get("frac_reward_zero_std", 1.0))))
-        row = {"step": state.global_step, "stage": stats.get("stage", 0),
-               "reward": _round(logs["reward"], 4),
-               **{f"reward/{k}": _round(logs.get(f"rewards/{k}/mean", 0.0), 4) for k in cfg.rewards},
-               "kl": _round(logs.get("kl", 0.0), 6), "loss": _round(logs.get("loss", 0.0), 6),
-               "searches": stats.get("searches", 0.0), "noise_p": stats.get("noise_p"),
-               "trained_tokens": stats.get("trained_tokens", 0), "groups": stats.get("groups", 0),
-               "groups_signal": signal, "groups_trained": stats.get("groups_trained", 0),
-               "rollout_seconds": stats.get("rollout_seconds", 0.0),
-               "seconds": round(time.perf_counter() - self.start, 1)}
+        signal = (
+            stats.get("groups_signal", 0)
+            if cfg.dynamic_sampling
+            # TRL's share otherwise
+            else round(stats.get("groups", 0) * (1 - logs.get("frac_reward_zero_std", 1.0)))
+        )
+        row = {
+            "step": state.global_step,
+            "stage": stats.get("stage", 0),
+            "reward": _round(logs["reward"], 4),
+            **{f"reward/{k}": _round(logs.get(f"rewards/{k}/mean", 0.0), 4) for k in cfg.rewards},
+            "kl": _round(logs.get("kl", 0.0), 6),
+            "loss": _round(logs.get("loss", 0.0), 6),
+            "searches": stats.get("searches", 0.0),
+            "noise_p": stats.get("noise_p"),
+            "trained_tokens": stats.get("trained_tokens", 0),
+            "groups": stats.get("groups", 0),
+            "groups_signal": signal,
+            "groups_trained": stats.get("groups_trained", 0),
+            "rollout_seconds": stats.get("rollout_seconds", 0.0),
+            "seconds": round(time.perf_counter() - self.start, 1),
+        }
         self.last = row
-        logger.info("step %d/%d reward %s kl %s searches %.2f groups with signal %d/%d",
-                    row["step"], cfg.steps, row["reward"], row["kl"], row["searches"],
-                    row["groups_signal"], row["groups"])
+        logger.info(
+            "step %d/%d reward %s kl %s searches %.2f groups with signal %d/%d",
+            row["step"],
+            cfg.steps,
+            row["reward"],
+            row["kl"],
+            row["searches"],
+            row["groups_signal"],
+            row["groups"],
+        )
         return row
 
 
@@ -362,13 +447,18 @@ def check_sharding(accelerator, cfg: RLConfig) -> None:
     plugin = getattr(accelerator.state, "deepspeed_plugin", None)
     zero3 = kind == "DEEPSPEED" and plugin is not None and plugin.zero_stage == 3
     if kind == "FSDP" and not cfg.use_vllm:
-        raise ValueError("RL under FSDP needs use_vllm=true (HF generate on sharded weights "
-                         "would hang); or use configs/accelerate/zero3.yaml")
+        raise ValueError(
+            "RL under FSDP needs use_vllm=true (HF generate on sharded weights "
+            "would hang); or use configs/accelerate/zero3.yaml"
+        )
     reference_generates = (cfg.index == "simulated" and not cfg.simulated.model) or (
-        "judge" in cfg.rewards and cfg.judge.backend == "hf" and not cfg.judge.model)
+        "judge" in cfg.rewards and cfg.judge.backend == "hf" and not cfg.judge.model
+    )
     if (kind == "FSDP" or zero3) and reference_generates:
-        raise ValueError("under FSDP / ZeRO-3 the frozen reference is sharded: serve the simulated "
-                         "engine or the judge (index=http://..., judge.backend=openai)")
+        raise ValueError(
+            "under FSDP / ZeRO-3 the frozen reference is sharded: serve the simulated "
+            "engine or the judge (index=http://..., judge.backend=openai)"
+        )
 
 
 def _round(value, digits: int):
@@ -383,8 +473,10 @@ def check(cfg: RLConfig) -> None:
     if cfg.algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}")
     if cfg.dynamic_sampling and cfg.algorithm != "grpo":
-        raise ValueError("dynamic_sampling filters groups of equal rewards, which carry no "
-                         "advantage only under grpo (reinforce_pp normalises over the batch)")
+        raise ValueError(
+            "dynamic_sampling filters groups of equal rewards, which carry no "
+            "advantage only under grpo (reinforce_pp normalises over the batch)"
+        )
     if cfg.dynamic_sampling and not 1 <= cfg.max_sampling_rounds <= 10:
         raise ValueError("max_sampling_rounds must be 1..10")
     if cfg.group_size < 2:
@@ -393,34 +485,62 @@ def check(cfg: RLConfig) -> None:
     if unknown:
         raise ValueError(f"unknown rewards {sorted(unknown)}: {sorted(REWARDS)} or judge")
     if cfg.prompts_per_step % engine.world_size():
-        raise ValueError(f"prompts_per_step ({cfg.prompts_per_step}) must be a multiple of the "
-                         f"number of processes ({engine.world_size()}): each holds whole groups")
+        raise ValueError(
+            f"prompts_per_step ({cfg.prompts_per_step}) must be a multiple of the "
+            f"number of processes ({engine.world_size()}): each holds whole groups"
+        )
 
 
 def _trainer_args(cfg: RLConfig):
     from trl import GRPOConfig
 
     batch = cfg.prompts_per_step * cfg.group_size // engine.world_size()
-    vllm = ({"use_vllm": True, "vllm_mode": cfg.vllm_mode,
-             "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
-             **({"vllm_server_base_url": cfg.vllm_server_base_url} if cfg.vllm_server_base_url else {})}
-            if cfg.use_vllm else {})
+    vllm = (
+        {
+            "use_vllm": True,
+            "vllm_mode": cfg.vllm_mode,
+            "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
+            **({"vllm_server_base_url": cfg.vllm_server_base_url} if cfg.vllm_server_base_url else {}),
+        }
+        if cfg.use_vllm
+        else {}
+    )
     return GRPOConfig(
-        output_dir=cfg.output_dir, max_steps=cfg.steps, per_device_train_batch_size=batch,
-        gradient_accumulation_steps=1, num_generations=cfg.group_size,
-        generation_batch_size=cfg.prompts_per_step * cfg.group_size, learning_rate=cfg.lr,
-        lr_scheduler_type="constant", weight_decay=0.0, max_grad_norm=1.0, beta=cfg.kl_coef,
-        epsilon=cfg.clip_eps, epsilon_high=cfg.clip_eps_high, num_iterations=cfg.ppo_epochs,
-        loss_type=cfg.loss_type, scale_rewards=ALGORITHMS[cfg.algorithm],
+        output_dir=cfg.output_dir,
+        max_steps=cfg.steps,
+        per_device_train_batch_size=batch,
+        gradient_accumulation_steps=1,
+        num_generations=cfg.group_size,
+        generation_batch_size=cfg.prompts_per_step * cfg.group_size,
+        learning_rate=cfg.lr,
+        lr_scheduler_type="constant",
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        beta=cfg.kl_coef,
+        epsilon=cfg.clip_eps,
+        epsilon_high=cfg.clip_eps_high,
+        num_iterations=cfg.ppo_epochs,
+        loss_type=cfg.loss_type,
+        scale_rewards=ALGORITHMS[cfg.algorithm],
         reward_weights=list(cfg.rewards.values()),
         # the trainer scores log-probs at the sampling temperature; greedy rollouts: raw logits
         temperature=cfg.loop.temperature if cfg.loop.temperature > 0 else 1.0,
-        max_completion_length=cfg.max_length, shuffle_dataset=False, seed=cfg.seed, bf16=cfg.bf16,
-        logging_steps=1, save_steps=cfg.save_steps, save_total_limit=cfg.keep_checkpoints,
-        report_to=cfg.report_to, remove_unused_columns=False, dataloader_num_workers=0,
-        log_completions=False, mask_truncated_completions=False,
+        max_completion_length=cfg.max_length,
+        shuffle_dataset=False,
+        seed=cfg.seed,
+        bf16=cfg.bf16,
+        logging_steps=1,
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.keep_checkpoints,
+        report_to=cfg.report_to,
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        log_completions=False,
+        mask_truncated_completions=False,
         gradient_checkpointing=cfg.gradient_checkpointing,  # TRL's default is True
-        **vllm, **engine.trainer_kwargs())
+        **vllm,
+        **engine.trainer_kwargs(),
+    )
 
 
 def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
@@ -441,13 +561,20 @@ def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     # curriculum order: fewer masks first (QA questions have 0 masks: file order kept)
-    tasks = sorted(load_items(cfg.tasks, cfg.prompt_version, cfg.limit, cfg.split),
-                   key=lambda t: t.num_masks)
+    tasks = sorted(load_items(cfg.tasks, cfg.prompt_version, cfg.limit, cfg.split), key=lambda t: t.num_masks)
     if not tasks:
         raise ValueError(f"no {cfg.split} tasks or questions in {cfg.tasks}")
-    data = Dataset.from_list([{"prompt": [{"role": "user", "content": t.prompt}],
-                               "answers": list(t.golds), "num_masks": t.num_masks,
-                               "question": t.question} for t in tasks])
+    data = Dataset.from_list(
+        [
+            {
+                "prompt": [{"role": "user", "content": t.prompt}],
+                "answers": list(t.golds),
+                "num_masks": t.num_masks,
+                "question": t.question,
+            }
+            for t in tasks
+        ]
+    )
     trainer_box: list = []
 
     @functools.cache
@@ -455,24 +582,38 @@ def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
         from agents.llm.hf import HFBackend
 
         trainer = trainer_box[0]
-        reference = trainer.ref_model if trainer.ref_model is not None else \
-            AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(trainer.args.device).eval()
+        reference = (
+            trainer.ref_model
+            if trainer.ref_model is not None
+            else AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+            .to(trainer.args.device)
+            .eval()
+        )
         return HFBackend(cfg.model, batch_size=8, autocast=cfg.bf16, hf_model=reference, tokenizer=tokenizer)
 
     if cfg.index == "simulated":
         from agents.llm.hf import HFBackend
         from agents.search.simulated import SimulatedSearchEngine
 
-        simulator = frozen if not cfg.simulated.model else functools.cache(
-            lambda: HFBackend(cfg.simulated.model, batch_size=8, autocast=cfg.bf16))
+        simulator = (
+            frozen
+            if not cfg.simulated.model
+            else functools.cache(lambda: HFBackend(cfg.simulated.model, batch_size=8, autocast=cfg.bf16))
+        )
         retriever = SimulatedSearchEngine(_Lazy(simulator), cfg.simulated)
     else:
         retriever = open_index(cfg.index)
     rewards = reward_functions(cfg, frozen)
     rollout = SearchRollout(cfg, tasks, rewards, retriever, tokenizer)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    trainer = GRPOTrainer(model=model, reward_funcs=rewards, args=_trainer_args(cfg),
-                          train_dataset=data, processing_class=tokenizer, rollout_func=rollout)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=rewards,
+        args=_trainer_args(cfg),
+        train_dataset=data,
+        processing_class=tokenizer,
+        rollout_func=rollout,
+    )
     trainer_box.append(trainer)
     check_sharding(trainer.accelerator, cfg)
     resume = checkpoints.latest(cfg.output_dir)
@@ -492,10 +633,20 @@ def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     # save
     final = checkpoints.save_trainer_final(trainer, tokenizer, os.path.join(cfg.output_dir, "final"))
-    return engine.write_summary(trainer, cfg.output_dir, {
-        "steps": cfg.steps, "resumed_from": start_step, "algorithm": cfg.algorithm,
-        "loss_type": cfg.loss_type, "dynamic_sampling": cfg.dynamic_sampling,
-        "processes": engine.world_size(), "device": str(trainer.args.device),
-        "seconds": round(seconds, 1),
-        "seconds_per_step": round(seconds / max(1, cfg.steps - start_step), 2), "final": final,
-        "last": rows.last})
+    return engine.write_summary(
+        trainer,
+        cfg.output_dir,
+        {
+            "steps": cfg.steps,
+            "resumed_from": start_step,
+            "algorithm": cfg.algorithm,
+            "loss_type": cfg.loss_type,
+            "dynamic_sampling": cfg.dynamic_sampling,
+            "processes": engine.world_size(),
+            "device": str(trainer.args.device),
+            "seconds": round(seconds, 1),
+            "seconds_per_step": round(seconds / max(1, cfg.steps - start_step), 2),
+            "final": final,
+            "last": rows.last,
+        },
+    )

@@ -38,8 +38,9 @@ class LoraConfig:
     r: int = field(default=16, metadata={"help": "LoRA rank"})
     alpha: int = field(default=32, metadata={"help": "LoRA alpha"})
     dropout: float = field(default=0.05, metadata={"help": "LoRA dropout"})
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"],
-                                      metadata={"help": "modules that get adapters"})
+    target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "v_proj"], metadata={"help": "modules that get adapters"}
+    )
 
 
 @dataclass
@@ -52,8 +53,10 @@ class SFTConfig:
     epochs_per_stage: int = field(default=1, metadata={"help": "passes over each stage"})
     max_length: int = field(default=1024, metadata={"help": "tokens per trace at most (cut at the end)"})
     batch_size: int = field(default=4, metadata={"help": "traces per optimizer step, over all processes"})
-    micro_batch_size: int = field(default=1, metadata={
-        "help": "traces per forward pass and process (> 1: packed padding-free with position_ids)"})
+    micro_batch_size: int = field(
+        default=1,
+        metadata={"help": "traces per forward pass and process (> 1: packed padding-free with position_ids)"},
+    )
     lr: float = field(default=5e-5, metadata={"help": "peak learning rate"})
     warmup_steps: int = field(default=2, metadata={"help": "linear warm-up, then cosine to 10 %"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
@@ -67,13 +70,19 @@ class SFTConfig:
     dtype: str = field(default="float32", metadata={"help": "weights as loaded (bf16 mixed precision below)"})
     bf16: bool = field(default=True, metadata={"help": "bf16 mixed precision (CPU autocast or GPU)"})
     gradient_checkpointing: bool = field(default=False, metadata={"help": "trade compute for memory"})
-    fused_lm_head: bool = field(default=True, metadata={
-        "help": "TRL's chunked LM head (log-probs of trained positions only, logits recomputed in the "
-                "backward; entropy and token accuracy logged): less memory for large vocabularies on a "
-                "GPU. false: the model's own head and loss, about 25 % faster on CPU (bench_sft)"})
+    fused_lm_head: bool = field(
+        default=True,
+        metadata={
+            "help": "TRL's chunked LM head (log-probs of trained positions only, logits recomputed in the "
+            "backward; entropy and token accuracy logged): less memory for large vocabularies on a "
+            "GPU. false: the model's own head and loss, about 25 % faster on CPU (bench_sft)"
+        },
+    )
     lora: LoraConfig = field(default_factory=LoraConfig)
-    report_to: list[str] = field(default_factory=lambda: ["none"], metadata={
-        "help": "Trainer loggers: none | tensorboard | wandb | trackio (metrics.jsonl always)"})
+    report_to: list[str] = field(
+        default_factory=lambda: ["none"],
+        metadata={"help": "Trainer loggers: none | tensorboard | wandb | trackio (metrics.jsonl always)"},
+    )
 
 
 @dataclass
@@ -90,8 +99,9 @@ def load_examples(cfg: SFTConfig, tokenizer) -> list[Example]:
     rows = [r for directory in cfg.traces.split(",") for r in read_traces(directory.strip())]
     if not rows:
         raise FileNotFoundError(f"no traces-*.parquet under {cfg.traces}")
-    rows = sorted((r for r in rows if r["accepted"] or not cfg.accepted_only),
-                  key=lambda r: r["id"])[: cfg.limit]
+    rows = sorted((r for r in rows if r["accepted"] or not cfg.accepted_only), key=lambda r: r["id"])[
+        : cfg.limit
+    ]
     examples = []
     for r in rows:
         ids, mask = render_conversation(tokenizer, r["messages"], cfg.max_length)
@@ -132,8 +142,10 @@ def accumulation(cfg: SFTConfig, world_size: int) -> int:
     """Gradient accumulation steps so that one optimizer step sees ``batch_size`` traces."""
     per_pass = cfg.micro_batch_size * world_size
     if cfg.micro_batch_size < 1 or cfg.batch_size % per_pass:
-        raise ValueError(f"batch_size ({cfg.batch_size}) must be a multiple of micro_batch_size "
-                         f"({cfg.micro_batch_size}) x processes ({world_size})")
+        raise ValueError(
+            f"batch_size ({cfg.batch_size}) must be a multiple of micro_batch_size "
+            f"({cfg.micro_batch_size}) x processes ({world_size})"
+        )
     return cfg.batch_size // per_pass
 
 
@@ -145,32 +157,49 @@ def check(cfg: SFTConfig) -> None:
         try:
             import tensorboard  # noqa: F401
         except ImportError:
-            raise ValueError("report_to: [tensorboard] needs the tensorboard package "
-                             "(pip install -e '.[tb]')") from None
+            raise ValueError(
+                "report_to: [tensorboard] needs the tensorboard package (pip install -e '.[tb]')"
+            ) from None
 
 
 def _trainer_args(cfg: SFTConfig, steps: int, world_size: int):
     from trl import SFTConfig as TrlSFTConfig
 
     return TrlSFTConfig(
-        output_dir=cfg.output_dir, max_steps=steps, per_device_train_batch_size=cfg.micro_batch_size,
-        gradient_accumulation_steps=accumulation(cfg, world_size), learning_rate=cfg.lr,
-        lr_scheduler_type="cosine_with_min_lr", lr_scheduler_kwargs={"min_lr_rate": 0.1},
-        warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, max_grad_norm=cfg.max_grad_norm,
-        bf16=cfg.bf16, seed=cfg.seed,
-        logging_steps=cfg.logging_steps, save_steps=cfg.save_steps,
-        save_total_limit=cfg.keep_checkpoints, report_to=cfg.report_to,
+        output_dir=cfg.output_dir,
+        max_steps=steps,
+        per_device_train_batch_size=cfg.micro_batch_size,
+        gradient_accumulation_steps=accumulation(cfg, world_size),
+        learning_rate=cfg.lr,
+        lr_scheduler_type="cosine_with_min_lr",
+        lr_scheduler_kwargs={"min_lr_rate": 0.1},
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        bf16=cfg.bf16,
+        seed=cfg.seed,
+        logging_steps=cfg.logging_steps,
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.keep_checkpoints,
+        report_to=cfg.report_to,
         # rows are already cut to max_length by render_conversation (TRL refuses max_length
         # with padding_free and no packing)
         max_length=None if cfg.micro_batch_size > 1 else cfg.max_length,
-        packing=False, padding_free=cfg.micro_batch_size > 1,
+        packing=False,
+        padding_free=cfg.micro_batch_size > 1,
         # curriculum order: read the rows as laid out (transformers' default sampler is random)
-        shuffle_dataset=False, train_sampling_strategy="sequential",
+        shuffle_dataset=False,
+        train_sampling_strategy="sequential",
         dataset_kwargs={"skip_prepare_dataset": True},
-        remove_unused_columns=False, dataloader_num_workers=0, disable_tqdm=False,
-        save_only_model=False, average_tokens_across_devices=True, use_liger_kernel=False,
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+        save_only_model=False,
+        average_tokens_across_devices=True,
+        use_liger_kernel=False,
         gradient_checkpointing=cfg.gradient_checkpointing,  # TRL's default is True
-        **engine.trainer_kwargs())
+        **engine.trainer_kwargs(),
+    )
 
 
 class StepRows:
@@ -187,9 +216,14 @@ class StepRows:
         if "loss" not in logs:
             return None
         step = state.global_step
-        row = {"step": step, "stage": self.plan[step - 1][0], "loss": round(float(logs["loss"]), 5),
-               "lr": logs.get("learning_rate"), "tokens": self.tokens[step],
-               "trainable_tokens": self.trainable[step]}
+        row = {
+            "step": step,
+            "stage": self.plan[step - 1][0],
+            "loss": round(float(logs["loss"]), 5),
+            "lr": logs.get("learning_rate"),
+            "tokens": self.tokens[step],
+            "trainable_tokens": self.trainable[step],
+        }
         self.last_loss = row["loss"]
         logger.info("step %d/%d stage %d loss %.4f", step, len(self.plan), row["stage"], row["loss"])
         return row
@@ -204,8 +238,13 @@ def _load_model(cfg: SFTConfig, path: str):
     if cfg.lora.enabled:
         from peft import LoraConfig as PeftLora
 
-        peft_config = PeftLora(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
-                               target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
+        peft_config = PeftLora(
+            r=cfg.lora.r,
+            lora_alpha=cfg.lora.alpha,
+            lora_dropout=cfg.lora.dropout,
+            target_modules=cfg.lora.target_modules,
+            task_type="CAUSAL_LM",
+        )
     return model, peft_config
 
 
@@ -221,8 +260,9 @@ def _trainer_class(fused_lm_head: bool):
 
     class ModelHeadSFTTrainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            return Trainer.compute_loss(self, model, {**inputs, "use_cache": False},
-                                        return_outputs, num_items_in_batch)
+            return Trainer.compute_loss(
+                self, model, {**inputs, "use_cache": False}, return_outputs, num_items_in_batch
+            )
 
     return ModelHeadSFTTrainer
 
@@ -245,11 +285,19 @@ def setup(cfg: SFTConfig):
     plan = plan_steps(examples, cfg)
     if not plan:
         raise ValueError("no trainable traces (accepted traces with assistant tokens)")
-    rows = [{"input_ids": e.ids, "labels": [t if m else -100 for t, m in zip(e.ids, e.mask)]}
-            for _, batch in plan for e in batch]
+    rows = [
+        {"input_ids": e.ids, "labels": [t if m else -100 for t, m in zip(e.ids, e.mask)]}
+        for _, batch in plan
+        for e in batch
+    ]
     model, peft_config = _load_model(cfg, path)
-    trainer = _trainer_class(cfg.fused_lm_head)(model=model, args=_trainer_args(cfg, len(plan), world_size),
-        train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
+    trainer = _trainer_class(cfg.fused_lm_head)(
+        model=model,
+        args=_trainer_args(cfg, len(plan), world_size),
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+    )
     return tokenizer, examples, plan, trainer
 
 
@@ -275,13 +323,27 @@ def train(cfg: SFTConfig, callbacks: list | None = None) -> dict[str, Any]:
     # save
     from agents.models import resolve
 
-    final = checkpoints.save_trainer_final(trainer, tokenizer, os.path.join(cfg.output_dir, "final"),
-                                           lora_base=resolve(cfg.model) if cfg.lora.enabled else None)
+    final = checkpoints.save_trainer_final(
+        trainer,
+        tokenizer,
+        os.path.join(cfg.output_dir, "final"),
+        lora_base=resolve(cfg.model) if cfg.lora.enabled else None,
+    )
     tokens = sum(len(e.ids) for _, batch in plan[start_step:] for e in batch)
-    return engine.write_summary(trainer, cfg.output_dir, {
-        "steps": len(plan), "resumed_from": start_step, "examples": len(examples),
-        "final_loss": rows.last_loss, "mean_loss": round(float(result.training_loss), 5),
-        "seconds": round(seconds, 1),
-        "tokens_per_second": round(tokens / seconds, 1) if seconds else 0,
-        "padding_share": 0.0,  # by construction: one trace per row, or packed padding-free
-        "processes": engine.world_size(), "device": str(trainer.args.device), "final": final})
+    return engine.write_summary(
+        trainer,
+        cfg.output_dir,
+        {
+            "steps": len(plan),
+            "resumed_from": start_step,
+            "examples": len(examples),
+            "final_loss": rows.last_loss,
+            "mean_loss": round(float(result.training_loss), 5),
+            "seconds": round(seconds, 1),
+            "tokens_per_second": round(tokens / seconds, 1) if seconds else 0,
+            "padding_share": 0.0,  # by construction: one trace per row, or packed padding-free
+            "processes": engine.world_size(),
+            "device": str(trainer.args.device),
+            "final": final,
+        },
+    )

@@ -43,6 +43,7 @@ from ramp.llm import LLMError, Sampling, TokenOutput
 
 logger = logging.getLogger(__name__)
 
+
 @functools.cache
 def _executor(workers: int) -> ThreadPoolExecutor:
     """The shared loop is synchronous; each trajectory runs it on a thread that waits on verl's
@@ -55,8 +56,15 @@ class ServerLLM:
     awaited on verl's event loop. verl's sampling parameters (temperature, top-p, log-probs)
     are kept; the turn's token budget and RAMP's stop strings are added."""
 
-    def __init__(self, server, tokenizer, sampling_params: dict[str, Any],
-                 loop: asyncio.AbstractEventLoop, request_id: str, timeout: float):
+    def __init__(
+        self,
+        server,
+        tokenizer,
+        sampling_params: dict[str, Any],
+        loop: asyncio.AbstractEventLoop,
+        request_id: str,
+        timeout: float,
+    ):
         self.server, self.tokenizer, self.loop = server, tokenizer, loop
         self.sampling_params, self.request_id, self.timeout = dict(sampling_params), request_id, timeout
 
@@ -64,27 +72,40 @@ class ServerLLM:
         return [self._one(ids, sampling) for ids in sequences]
 
     def _one(self, ids: list[int], sampling: Sampling):
-        params = {**self.sampling_params, "max_tokens": sampling.max_tokens,
-                  "stop": list(sampling.stop or STOP), "include_stop_str_in_output": True}
-        call = self.server.generate(request_id=self.request_id, prompt_ids=list(ids),
-                                    sampling_params=params)
+        params = {
+            **self.sampling_params,
+            "max_tokens": sampling.max_tokens,
+            "stop": list(sampling.stop or STOP),
+            "include_stop_str_in_output": True,
+        }
+        call = self.server.generate(request_id=self.request_id, prompt_ids=list(ids), sampling_params=params)
         try:
             out = asyncio.run_coroutine_threadsafe(call, self.loop).result(self.timeout)
         except Exception as exc:  # one trajectory fails (reward 0), not the step
             return LLMError(f"rollout server: {type(exc).__name__}: {exc}")
         token_ids = list(out.token_ids)
         logprobs = list(out.log_probs) if out.log_probs else [0.0] * len(token_ids)
-        return TokenOutput(ids=token_ids, logprobs=logprobs,
-                           text=self.tokenizer.decode(token_ids, skip_special_tokens=True))
+        return TokenOutput(
+            ids=token_ids, logprobs=logprobs, text=self.tokenizer.decode(token_ids, skip_special_tokens=True)
+        )
 
 
 @register("ramp_agent")
 class RampAgentLoop(AgentLoopBase):
     """One RAMP search episode per verl trajectory (see the module docstring)."""
 
-    def __init__(self, *args, retriever_url: str = "http://127.0.0.1:8000", topk: int = 3,
-                 max_turns: int = 5, max_tokens: int = 512, retriever_timeout: float = 30.0,
-                 generate_timeout: float = 600.0, max_concurrency: int = 256, **kwargs):
+    def __init__(
+        self,
+        *args,
+        retriever_url: str = "http://127.0.0.1:8000",
+        topk: int = 3,
+        max_turns: int = 5,
+        max_tokens: int = 512,
+        retriever_timeout: float = 30.0,
+        generate_timeout: float = 600.0,
+        max_concurrency: int = 256,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if max_turns < 1 or topk < 1 or max_tokens < 1:
             raise ValueError("ramp_agent: max_turns, topk and max_tokens must be >= 1")
@@ -98,15 +119,19 @@ class RampAgentLoop(AgentLoopBase):
         extra = kwargs.get("extra_info") or {}
         exclude = extra.get("exclude_ids")  # a numpy array when read from Parquet
         episode = AgentEpisode(
-            id=str(extra.get("task_id", kwargs.get("index", ""))), messages=messages,
+            id=str(extra.get("task_id", kwargs.get("index", ""))),
+            messages=messages,
             exclude_ids=[str(i) for i in (exclude if exclude is not None else [])],
-            tokens=TokenTrace(self._cap_text_prompt_length(prompt_ids(self.tokenizer, messages))))
+            tokens=TokenTrace(self._cap_text_prompt_length(prompt_ids(self.tokenizer, messages))),
+        )
         loop = asyncio.get_running_loop()
-        llm = ServerLLM(self.server_manager, self.tokenizer, sampling_params, loop, uuid4().hex,
-                        self.generate_timeout)
+        llm = ServerLLM(
+            self.server_manager, self.tokenizer, sampling_params, loop, uuid4().hex, self.generate_timeout
+        )
         started = time.perf_counter()
-        await loop.run_in_executor(_executor(self.max_concurrency),
-                                   AgentLoop(llm, self.retriever, self.loop_cfg).run, [episode])
+        await loop.run_in_executor(
+            _executor(self.max_concurrency), AgentLoop(llm, self.retriever, self.loop_cfg).run, [episode]
+        )
         return self.output(episode, time.perf_counter() - started)
 
     def output(self, episode: AgentEpisode, seconds: float) -> AgentLoopOutput:
@@ -118,8 +143,16 @@ class RampAgentLoop(AgentLoopBase):
         if error:
             logger.debug("episode %s: %s", episode.id, episode.error)
         return AgentLoopOutput(
-            prompt_ids=t.prompt_ids, response_ids=ids, response_mask=mask, response_logprobs=logprobs,
-            num_turns=len(episode.messages), metrics={"generate_sequences": seconds},
-            extra_fields={"ramp_messages": [m["content"] for m in episode.messages[1:]
-                                            if m["role"] == "assistant"],
-                          "searches": episode.searches, "status": episode.state, "error": error})
+            prompt_ids=t.prompt_ids,
+            response_ids=ids,
+            response_mask=mask,
+            response_logprobs=logprobs,
+            num_turns=len(episode.messages),
+            metrics={"generate_sequences": seconds},
+            extra_fields={
+                "ramp_messages": [m["content"] for m in episode.messages[1:] if m["role"] == "assistant"],
+                "searches": episode.searches,
+                "status": episode.state,
+                "error": error,
+            },
+        )

@@ -19,41 +19,73 @@ from agents.teacher.machine import ramp_prompt
 from ramp.records import read_tasks
 
 AGENT_NAME = "ramp_agent"  # training.verl_agent.RampAgentLoop
-VERL_SCHEMA = pa.schema([
-    ("data_source", pa.string()),
-    ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-    ("ability", pa.string()),
-    ("reward_model", pa.struct([
-        ("style", pa.string()),
-        ("ground_truth", pa.struct([("target", pa.list_(pa.string())),
-                                    ("num_masks", pa.int32())])),
-    ])),
-    ("extra_info", pa.struct([
-        ("split", pa.string()), ("index", pa.int64()), ("task_id", pa.string()),
-        ("title", pa.string()), ("exclude_ids", pa.list_(pa.string())),
-    ])),
-    ("agent_name", pa.string()),
-])
+VERL_SCHEMA = pa.schema(
+    [
+        ("data_source", pa.string()),
+        ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+        ("ability", pa.string()),
+        (
+            "reward_model",
+            pa.struct(
+                [
+                    ("style", pa.string()),
+                    (
+                        "ground_truth",
+                        pa.struct([("target", pa.list_(pa.string())), ("num_masks", pa.int32())]),
+                    ),
+                ]
+            ),
+        ),
+        (
+            "extra_info",
+            pa.struct(
+                [
+                    ("split", pa.string()),
+                    ("index", pa.int64()),
+                    ("task_id", pa.string()),
+                    ("title", pa.string()),
+                    ("exclude_ids", pa.list_(pa.string())),
+                ]
+            ),
+        ),
+        ("agent_name", pa.string()),
+    ]
+)
 
 
-def export_verl(tasks_dir: str, output: str, data_source: str = "ramp",
-                exclude_source: bool = False, prompt_version: str = "v1") -> dict[str, int]:
+def export_verl(
+    tasks_dir: str,
+    output: str,
+    data_source: str = "ramp",
+    exclude_source: bool = False,
+    prompt_version: str = "v1",
+) -> dict[str, int]:
     os.makedirs(output, exist_ok=True)
     counts = {}
     for split, name in (("train", "train"), ("validation", "test")):
         rows = []
         for i, t in enumerate(read_tasks(tasks_dir, split)):
-            rows.append({
-                "data_source": data_source,
-                "prompt": [{"role": "user", "content": ramp_prompt(t, prompt_version)}],
-                "ability": "search-fill-mask",
-                "reward_model": {"style": "rule", "ground_truth": {
-                    "target": list(t.answers), "num_masks": t.num_masks}},
-                "extra_info": {"split": name, "index": i, "task_id": t.id, "title": t.title,
-                               "exclude_ids": [t.passage_id] if exclude_source else []},
-                "agent_name": AGENT_NAME,
-            })
-        pq.write_table(pa.Table.from_pylist(rows, schema=VERL_SCHEMA),
-                       os.path.join(output, f"{name}.parquet"))
+            rows.append(
+                {
+                    "data_source": data_source,
+                    "prompt": [{"role": "user", "content": ramp_prompt(t, prompt_version)}],
+                    "ability": "search-fill-mask",
+                    "reward_model": {
+                        "style": "rule",
+                        "ground_truth": {"target": list(t.answers), "num_masks": t.num_masks},
+                    },
+                    "extra_info": {
+                        "split": name,
+                        "index": i,
+                        "task_id": t.id,
+                        "title": t.title,
+                        "exclude_ids": [t.passage_id] if exclude_source else [],
+                    },
+                    "agent_name": AGENT_NAME,
+                }
+            )
+        pq.write_table(
+            pa.Table.from_pylist(rows, schema=VERL_SCHEMA), os.path.join(output, f"{name}.parquet")
+        )
         counts[name] = len(rows)
     return counts

@@ -17,8 +17,14 @@ from ramp.rewards import HYBRID, REWARDS, weighted
 _HYBRID = weighted(HYBRID)
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: Any,
-                  extra_info: dict | None = None, reward: str = "hybrid", **_: Any) -> float:
+def compute_score(
+    data_source: str,
+    solution_str: str,
+    ground_truth: Any,
+    extra_info: dict | None = None,
+    reward: str = "hybrid",
+    **_: Any,
+) -> float:
     """verl's signature. ``ground_truth`` is ``{"target": [...], "num_masks": n}`` (our export)
     or a bare list/str of acceptable answers (Search-R1's QA data)."""
     if isinstance(ground_truth, dict):

@@ -25,12 +25,21 @@ class LLMConfig:
 def make_llm(cfg: LLMConfig) -> LLM:
     if cfg.backend == "hf":
         from agents.llm.hf import HFBackend
+
         return HFBackend(cfg.model, dtype=cfg.dtype, batch_size=cfg.batch_size)
     if cfg.backend == "openai":
         from agents.llm.openai import OpenAIBackend
-        return OpenAIBackend(cfg.base_url, cfg.model, api_key=cfg.api_key,
-                             concurrency=cfg.concurrency, timeout=cfg.timeout, retries=cfg.retries)
+
+        return OpenAIBackend(
+            cfg.base_url,
+            cfg.model,
+            api_key=cfg.api_key,
+            concurrency=cfg.concurrency,
+            timeout=cfg.timeout,
+            retries=cfg.retries,
+        )
     if cfg.backend == "vllm":
         from agents.llm.vllm import VLLMBackend
+
         return VLLMBackend(cfg.model, dtype=cfg.dtype, **cfg.options)
     raise ValueError(f"unknown LLM backend {cfg.backend!r}: hf | openai | vllm")

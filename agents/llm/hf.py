@@ -9,8 +9,16 @@ from ramp.llm import Conversation, LLMError, Sampling, TokenOutput, cut_at_stop
 
 
 class HFBackend:
-    def __init__(self, model: str, dtype: str = "bfloat16", batch_size: int = 8,
-                 device=None, autocast: bool = False, hf_model=None, tokenizer=None):
+    def __init__(
+        self,
+        model: str,
+        dtype: str = "bfloat16",
+        batch_size: int = 8,
+        device=None,
+        autocast: bool = False,
+        hf_model=None,
+        tokenizer=None,
+    ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -35,8 +43,13 @@ class HFBackend:
         # ``hf_model``: generate with a model being trained (RL); ``autocast``: bf16 compute
         # over float32 weights, ~1.5x faster generation on CPU.
         self.autocast = autocast
-        self.model = hf_model if hf_model is not None else AutoModelForCausalLM.from_pretrained(
-            path, dtype=getattr(torch, dtype)).to(self.device).eval()
+        self.model = (
+            hf_model
+            if hf_model is not None
+            else AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+            .to(self.device)
+            .eval()
+        )
         self._stops: dict[tuple[str, ...], object] = {}
 
     def stopping(self, stop: Sequence[str]):
@@ -50,13 +63,15 @@ class HFBackend:
         return self._stops[key]
 
     def autocast_context(self):
-        return self.torch.autocast(self.device.type, dtype=self.torch.bfloat16,
-                                   enabled=self.autocast)
+        return self.torch.autocast(self.device.type, dtype=self.torch.bfloat16, enabled=self.autocast)
 
     def _sampling_kwargs(self, sampling: Sampling, seed: int) -> dict:
         # use_cache: a trainer may have turned the KV cache off in the model's config
-        kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": self.tokenizer.pad_token_id,
-                  "use_cache": True}
+        kwargs = {
+            "max_new_tokens": sampling.max_tokens,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "use_cache": True,
+        }
         if sampling.temperature > 0:
             self.torch.manual_seed(seed)
             kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
@@ -77,18 +92,18 @@ class HFBackend:
         out: list[str] = []
         for start in range(0, len(prompts), self.batch_size):
             chunk = list(prompts[start : start + self.batch_size])
-            enc = self.tokenizer(chunk, return_tensors="pt", padding=True,
-                                 add_special_tokens=False).to(self.device)
+            enc = self.tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False).to(
+                self.device
+            )
             kwargs = self._sampling_kwargs(sampling, sampling.seed + start)
             with torch.inference_mode(), self.autocast_context():
                 ids = self.model.generate(**enc, **kwargs)
-            new = ids[:, enc["input_ids"].shape[1]:]
+            new = ids[:, enc["input_ids"].shape[1] :]
             texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
             out.extend(cut_at_stop(t, sampling.stop) for t in texts)
         return out
 
-    def generate(self, conversations: Sequence[Conversation],
-                 sampling: Sampling) -> list[str | LLMError]:
+    def generate(self, conversations: Sequence[Conversation], sampling: Sampling) -> list[str | LLMError]:
         prompts = [self.prompt(c) for c in conversations]
         try:
             texts = self.generate_prompts(prompts, sampling)
@@ -106,12 +121,14 @@ class HFBackend:
             if new[n - 1] in eos:
                 return n
             if ends & set(self.tokenizer.decode([new[n - 1]])) and any(
-                    s in self.tokenizer.decode(new[:n], skip_special_tokens=True) for s in stop):
+                s in self.tokenizer.decode(new[:n], skip_special_tokens=True) for s in stop
+            ):
                 return n
         return len(new)
 
-    def generate_tokens(self, prompts: Sequence[list[int]],
-                        sampling: Sampling) -> list[TokenOutput | LLMError]:
+    def generate_tokens(
+        self, prompts: Sequence[list[int]], sampling: Sampling
+    ) -> list[TokenOutput | LLMError]:
         """Continue token ids, token in, token out: the sampled ids and their log-probs under
         the sampling distribution (logits / temperature), never a re-tokenised text."""
         torch = self.torch
@@ -128,8 +145,13 @@ class HFBackend:
             kwargs = self._sampling_kwargs(sampling, sampling.seed + start)
             try:
                 with torch.inference_mode(), self.autocast_context():
-                    gen = self.model.generate(input_ids=ids, attention_mask=attn, output_logits=True,
-                                              return_dict_in_generate=True, **kwargs)
+                    gen = self.model.generate(
+                        input_ids=ids,
+                        attention_mask=attn,
+                        output_logits=True,
+                        return_dict_in_generate=True,
+                        **kwargs,
+                    )
             except RuntimeError as exc:  # e.g. out of memory: every item of this chunk fails
                 out.extend(LLMError(f"hf generate failed: {exc}") for _ in chunk)
                 continue
@@ -142,6 +164,9 @@ class HFBackend:
                 sampled = new[row].tolist()
                 n = self._sampled_length(sampled, sampling.stop, eos)
                 text = self.tokenizer.decode(sampled[:n], skip_special_tokens=True)
-                out.append(TokenOutput(sampled[:n], logps[row, :n].tolist(), text) if n
-                           else LLMError("empty completion"))
+                out.append(
+                    TokenOutput(sampled[:n], logps[row, :n].tolist(), text)
+                    if n
+                    else LLMError("empty completion")
+                )
         return out

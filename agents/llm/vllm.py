@@ -19,16 +19,22 @@ class VLLMBackend:
         self.name = model
         self.engine = LLM(model=resolve(model), dtype=dtype, **options)
 
-    def generate(self, conversations: Sequence[Conversation],
-                 sampling: Sampling) -> list[str | LLMError]:
+    def generate(self, conversations: Sequence[Conversation], sampling: Sampling) -> list[str | LLMError]:
         from vllm import SamplingParams
 
-        params = SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
-                                max_tokens=sampling.max_tokens, stop=sampling.stop or None,
-                                seed=sampling.seed, include_stop_str_in_output=True)
+        params = SamplingParams(
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_tokens=sampling.max_tokens,
+            stop=sampling.stop or None,
+            seed=sampling.seed,
+            include_stop_str_in_output=True,
+        )
         outputs = self.engine.chat(list(conversations), params, use_tqdm=False)
-        return [o.outputs[0].text if o.outputs and o.outputs[0].text.strip()
-                else LLMError("empty completion") for o in outputs]
+        return [
+            o.outputs[0].text if o.outputs and o.outputs[0].text.strip() else LLMError("empty completion")
+            for o in outputs
+        ]
 
 
 class VLLMTokenBackend:
@@ -48,25 +54,50 @@ class VLLMTokenBackend:
         if self.server:
             # one set of sampling parameters for the whole request, so no seed: a shared seed
             # would give every copy of a prompt (a GRPO group) the same completion
-            got = self.engine.generate(prompts=[list(p) for p in prompts], n=1,
-                                       temperature=sampling.temperature, top_p=sampling.top_p,
-                                       max_tokens=sampling.max_tokens, logprobs=0,
-                                       generation_kwargs=options)
-            rows = [(ids, [lp[0] if isinstance(lp, list) else lp for lp in lps])
-                    for ids, lps in zip(got["completion_ids"], got["logprobs"])]
+            got = self.engine.generate(
+                prompts=[list(p) for p in prompts],
+                n=1,
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                max_tokens=sampling.max_tokens,
+                logprobs=0,
+                generation_kwargs=options,
+            )
+            rows = [
+                (ids, [lp[0] if isinstance(lp, list) else lp for lp in lps])
+                for ids, lps in zip(got["completion_ids"], got["logprobs"])
+            ]
         else:
             from vllm import SamplingParams  # noqa: PLC0415 - CUDA only
 
             # a seed per request (vLLM seeds each request's own generator)
-            params = [SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
-                                     max_tokens=sampling.max_tokens, seed=sampling.seed + i,
-                                     logprobs=0, **options) for i in range(len(prompts))]
-            outputs = self.engine.generate([{"prompt_token_ids": list(p)} for p in prompts], params,
-                                           use_tqdm=False)
+            params = [
+                SamplingParams(
+                    temperature=sampling.temperature,
+                    top_p=sampling.top_p,
+                    max_tokens=sampling.max_tokens,
+                    seed=sampling.seed + i,
+                    logprobs=0,
+                    **options,
+                )
+                for i in range(len(prompts))
+            ]
+            outputs = self.engine.generate(
+                [{"prompt_token_ids": list(p)} for p in prompts], params, use_tqdm=False
+            )
             # logprobs=0: each position's dict holds the sampled token's Logprob
-            rows = [(list(o.outputs[0].token_ids),
-                     [d[t].logprob for t, d in zip(o.outputs[0].token_ids, o.outputs[0].logprobs)])
-                    for o in outputs]
-        return [TokenOutput(list(ids), [float(x) for x in lps],
-                            self.tokenizer.decode(ids, skip_special_tokens=True)) if ids
-                else LLMError("empty completion") for ids, lps in rows]
+            rows = [
+                (
+                    list(o.outputs[0].token_ids),
+                    [d[t].logprob for t, d in zip(o.outputs[0].token_ids, o.outputs[0].logprobs)],
+                )
+                for o in outputs
+            ]
+        return [
+            TokenOutput(
+                list(ids), [float(x) for x in lps], self.tokenizer.decode(ids, skip_special_tokens=True)
+            )
+            if ids
+            else LLMError("empty completion")
+            for ids, lps in rows
+        ]

@@ -14,20 +14,51 @@ from ramp.search import Hit, check_exclude
 
 # Lucene's EnglishAnalyzer stop set, so bm25s and Lucene score the same terms.
 LUCENE_STOPWORDS = [
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
-    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
-    "they", "this", "to", "was", "will", "with",
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "but",
+    "by",
+    "for",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "no",
+    "not",
+    "of",
+    "on",
+    "or",
+    "such",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "to",
+    "was",
+    "will",
+    "with",
 ]
 # An approximation of Lucene's StandardTokenizer (Unicode word boundaries, UAX #29): a
 # token is a run of word characters; letters joined by . ' ’ : stay one token
 # ("U.S", "don't"), and so do digits joined by . , ; ' ("3.14", "2,000").
 # Han and Hiragana characters are single tokens, as in Lucene. (``regex`` V1 syntax.)
 _W = r"[[\w\p{M}]--[\p{Han}\p{Hiragana}]]"
-LUCENE_TOKEN = (rf"\p{{Han}}|\p{{Hiragana}}|{_W}+(?:(?:(?<=[\p{{L}}\p{{M}}])[.'\u2019:](?=\p{{L}})"
-                rf"|(?<=\d)[.,;'\u2019](?=\d)){_W}+)*")
+LUCENE_TOKEN = (
+    rf"\p{{Han}}|\p{{Hiragana}}|{_W}+(?:(?:(?<=[\p{{L}}\p{{M}}])[.'\u2019:](?=\p{{L}})"
+    rf"|(?<=\d)[.,;'\u2019](?=\d)){_W}+)*"
+)
 # The same rule for ASCII text with the faster ``re`` engine (most queries and passages).
-_ASCII_TOKEN = re.compile(r"\w+(?:(?:(?<=[a-z])[.':](?=[a-z])|(?<=\d)[.,;'](?=\d))\w+)*",
-                          re.ASCII)
+_ASCII_TOKEN = re.compile(r"\w+(?:(?:(?<=[a-z])[.':](?=[a-z])|(?<=\d)[.,;'](?=\d))\w+)*", re.ASCII)
 _POSSESSIVE_END = ("'s", "\u2019s")
 
 
@@ -122,8 +153,9 @@ def _lucene_bm25(params: Bm25Params):
     import scipy.sparse as sp
 
     class LuceneNormBM25(bm25s.BM25):
-        def build_index_from_ids(self, unique_token_ids, corpus_token_ids, show_progress=True,
-                                 leave_progress=False):
+        def build_index_from_ids(
+            self, unique_token_ids, corpus_token_ids, show_progress=True, leave_progress=False
+        ):
             self.nonoccurrence_array = None  # only BM25L/BM25+ use it
             n_docs, n_vocab = len(corpus_token_ids), len(unique_token_ids)
             lengths = [len(ids) for ids in corpus_token_ids]
@@ -140,13 +172,15 @@ def _lucene_bm25(params: Bm25Params):
             df = np.bincount(cols_a, minlength=n_vocab).astype(np.float64)
             idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
             qlen = np.array([lucene_length(n) for n in lengths], dtype=np.float32)
-            norm = np.float32(self.k1) * (np.float32(1 - self.b)
-                                          + np.float32(self.b) * qlen[rows_a] / avgdl)
+            norm = np.float32(self.k1) * (np.float32(1 - self.b) + np.float32(self.b) * qlen[rows_a] / avgdl)
             scores = (idf[cols_a] * tf / (tf + norm)).astype(self.dtype)
-            matrix = sp.csc_matrix((scores, (rows_a, cols_a)), shape=(n_docs, n_vocab),
-                                   dtype=self.dtype)
-            return {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr,
-                    "num_docs": n_docs}
+            matrix = sp.csc_matrix((scores, (rows_a, cols_a)), shape=(n_docs, n_vocab), dtype=self.dtype)
+            return {
+                "data": matrix.data,
+                "indices": matrix.indices,
+                "indptr": matrix.indptr,
+                "num_docs": n_docs,
+            }
 
     return LuceneNormBM25(k1=params.k1, b=params.b, method=params.method)
 
@@ -183,8 +217,9 @@ class Bm25sRetriever:
     def _terms(self, query: str) -> list[str]:
         return [t for t in self.tokenize(query) if t in self.vocab]
 
-    def search(self, queries: Sequence[str], k: int,
-               exclude_ids: Sequence[Sequence[str]] | None = None) -> list[list[Hit]]:
+    def search(
+        self, queries: Sequence[str], k: int, exclude_ids: Sequence[Sequence[str]] | None = None
+    ) -> list[list[Hit]]:
         excluded = check_exclude(queries, exclude_ids)
         extra = max((len(e) for e in excluded), default=0)
         fetch = min(k + extra, len(self.docs))
@@ -193,8 +228,9 @@ class Bm25sRetriever:
         todo = [i for i, ids in enumerate(token_ids) if ids]
         if not todo or fetch == 0:
             return results
-        rows, scores = self.model.retrieve([token_ids[i] for i in todo], k=fetch,
-                                           show_progress=False, n_threads=0)
+        rows, scores = self.model.retrieve(
+            [token_ids[i] for i in todo], k=fetch, show_progress=False, n_threads=0
+        )
         keep = scores > 0  # documents sharing no term with the query are not hits
         flat = self.docs.hits(rows[keep].tolist(), scores[keep].tolist())
         counts = keep.sum(axis=1).tolist()

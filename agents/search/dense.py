@@ -55,9 +55,13 @@ def load_encoder(params: DenseParams):
 
 
 def encode(encoder, texts: Sequence[str], prefix: str, batch_size: int) -> np.ndarray:
-    vectors = encoder.encode([prefix + t for t in texts], batch_size=batch_size,
-                             normalize_embeddings=True, convert_to_numpy=True,
-                             show_progress_bar=False)
+    vectors = encoder.encode(
+        [prefix + t for t in texts],
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -85,8 +89,9 @@ class DenseRetriever:
         self.index = faiss.read_index(str(path / "dense.faiss"), faiss.IO_FLAG_MMAP)
         self.encoder = encoder or load_encoder(params)
 
-    def search(self, queries: Sequence[str], k: int,
-               exclude_ids: Sequence[Sequence[str]] | None = None) -> list[list[Hit]]:
+    def search(
+        self, queries: Sequence[str], k: int, exclude_ids: Sequence[Sequence[str]] | None = None
+    ) -> list[list[Hit]]:
         excluded = check_exclude(queries, exclude_ids)
         if not queries:
             return []

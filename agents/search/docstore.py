@@ -49,8 +49,7 @@ def file_sha256(path: str | Path) -> str:
 
 def write_docs(path: Path, docs: list[tuple[str, str, str]]) -> None:
     ids, titles, contents = zip(*docs) if docs else ((), (), ())
-    table = pa.table({"id": list(ids), "title": list(titles), "contents": list(contents)},
-                     schema=DOC_SCHEMA)
+    table = pa.table({"id": list(ids), "title": list(titles), "contents": list(contents)}, schema=DOC_SCHEMA)
     with ipc.new_file(str(path), DOC_SCHEMA) as writer:
         writer.write_table(table, max_chunksize=65536)
 
@@ -76,8 +75,10 @@ class DocStore:
             return []
         part = self.table.take(pa.array(rows, type=pa.int64()))
         ids, titles, contents = (part.column(c).to_pylist() for c in ("id", "title", "contents"))
-        return [Hit(id=i, title=t, contents=c, score=float(s))
-                for i, t, c, s in zip(ids, titles, contents, scores)]
+        return [
+            Hit(id=i, title=t, contents=c, score=float(s))
+            for i, t, c, s in zip(ids, titles, contents, scores)
+        ]
 
     def row_of(self, doc_id: str) -> int | None:
         if self._row_of is None:

@@ -28,8 +28,7 @@ class HttpRetriever:
         data = json.dumps(payload).encode("utf-8")
         last: Exception | None = None
         for attempt in range(self.retries + 1):
-            req = urllib.request.Request(self.url, data=data,
-                                         headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                     return json.loads(resp.read())
@@ -44,8 +43,9 @@ class HttpRetriever:
                 time.sleep(self.backoff * 2**attempt)
         raise RetrievalServerError(f"{self.url}: failed after {self.retries + 1} tries: {last!r}")
 
-    def search(self, queries: Sequence[str], k: int,
-               exclude_ids: Sequence[Sequence[str]] | None = None) -> list[list[Hit]]:
+    def search(
+        self, queries: Sequence[str], k: int, exclude_ids: Sequence[Sequence[str]] | None = None
+    ) -> list[list[Hit]]:
         excluded = check_exclude(queries, exclude_ids)
         payload = {"queries": list(queries), "topk": k, "return_scores": True}
         if exclude_ids is not None:
@@ -57,10 +57,8 @@ class HttpRetriever:
         for per_query in result:
             hits = []
             for item in per_query:
-                doc, score = (item["document"], item.get("score", 0.0)) if "document" in item \
-                    else (item, 0.0)
+                doc, score = (item["document"], item.get("score", 0.0)) if "document" in item else (item, 0.0)
                 title = doc.get("title") or split_contents(doc["contents"])[0]
-                hits.append(Hit(id=str(doc["id"]), title=title, contents=doc["contents"],
-                                score=float(score)))
+                hits.append(Hit(id=str(doc["id"]), title=title, contents=doc["contents"], score=float(score)))
             out.append(hits)
         return out

@@ -46,7 +46,7 @@ def remove_stale_builds(output: Path) -> list[Path]:
     gone (a killed build left them forever)."""
     removed = []
     for path in output.parent.glob(f".{output.name}.*"):
-        kind, _, rest = path.name[len(output.name) + 2:].partition("-")
+        kind, _, rest = path.name[len(output.name) + 2 :].partition("-")
         pid = rest.split("-", 1)[0]
         if kind not in ("building", "old") or not pid.isdigit() or _alive(int(pid)):
             continue
@@ -65,8 +65,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def build_index(corpus: str | Path, output: str | Path, backend: str = "bm25s",
-                params: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_index(
+    corpus: str | Path, output: str | Path, backend: str = "bm25s", params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Index ``corpus`` (wiki-18 JSONL) into ``output``; returns the manifest."""
     corpus, output = Path(corpus), Path(output)
     p = _params(backend, params)
@@ -84,12 +85,15 @@ def build_index(corpus: str | Path, output: str | Path, backend: str = "bm25s",
         write_docs(tmp / "docs.arrow", docs)
         if backend == "bm25s":
             from agents.search import bm25
+
             bm25.build(docs, tmp, p)
         elif backend == "lucene":
             from agents.search import lucene
+
             lucene.build(corpus, docs, tmp, p)
         else:
             from agents.search import dense
+
             dense.build(docs, tmp, p)
         manifest = {
             "backend": backend,
@@ -114,8 +118,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     try:
         return json.loads((path / MANIFEST).read_text())
     except FileNotFoundError:
-        raise IndexError_(f"{path} is not an index (no {MANIFEST}; was its build interrupted?)") \
-            from None
+        raise IndexError_(f"{path} is not an index (no {MANIFEST}; was its build interrupted?)") from None
 
 
 def open_index(path: str | Path, **options: Any) -> Retriever:
@@ -132,6 +135,7 @@ def open_index(path: str | Path, **options: Any) -> Retriever:
         return SimulatedSearchEngine(HFBackend(model, batch_size=8), SimulatedConfig(model=model, **options))
     if str(path).startswith(("http://", "https://")):
         from agents.search.http import HttpRetriever
+
         return HttpRetriever(str(path), **options)
     path = Path(path)
     if not (path / MANIFEST).exists():
@@ -144,10 +148,13 @@ def open_index(path: str | Path, **options: Any) -> Retriever:
     params = _params(backend, manifest["params"])
     if backend == "lucene":
         from agents.search.lucene import LuceneRetriever
+
         return LuceneRetriever(path / "lucene", params)
     docs = DocStore(path / "docs.arrow")
     if backend == "bm25s":
         from agents.search.bm25 import Bm25sRetriever
+
         return Bm25sRetriever(path, params, docs)
     from agents.search.dense import DenseRetriever
+
     return DenseRetriever(path, params, docs, **options)

@@ -97,10 +97,24 @@ def build(corpus: Path, docs, out: Path, params: LuceneParams) -> None:
                 f.write(json.dumps({"id": doc_id, "contents": contents}) + "\n")
         env = java_env()
         modules = ["--add-modules=jdk.incubator.vector"] if has_vector_module(env) else []
-        cmd = [_java(env), *modules, "-cp", anserini_jar(), "io.anserini.index.IndexCollection",
-               "-collection", "JsonCollection", "-input", str(src), "-index", str(out / "lucene"),
-               "-generator", "DefaultLuceneDocumentGenerator", "-threads", str(params.threads),
-               "-storeRaw"]
+        cmd = [
+            _java(env),
+            *modules,
+            "-cp",
+            anserini_jar(),
+            "io.anserini.index.IndexCollection",
+            "-collection",
+            "JsonCollection",
+            "-input",
+            str(src),
+            "-index",
+            str(out / "lucene"),
+            "-generator",
+            "DefaultLuceneDocumentGenerator",
+            "-threads",
+            str(params.threads),
+            "-storeRaw",
+        ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
@@ -124,19 +138,17 @@ class LuceneRetriever:
             contents = obj.get("contents") or f'"{obj.get("title", "")}"\n{obj.get("text", "")}'
         except (json.JSONDecodeError, AttributeError):
             contents = raw
-        return Hit(id=docid, title=split_contents(contents)[0], contents=contents,
-                   score=float(score))
+        return Hit(id=docid, title=split_contents(contents)[0], contents=contents, score=float(score))
 
-    def search(self, queries: Sequence[str], k: int,
-               exclude_ids: Sequence[Sequence[str]] | None = None) -> list[list[Hit]]:
+    def search(
+        self, queries: Sequence[str], k: int, exclude_ids: Sequence[Sequence[str]] | None = None
+    ) -> list[list[Hit]]:
         excluded = check_exclude(queries, exclude_ids)
         fetch = k + max((len(e) for e in excluded), default=0)
         qids = [str(i) for i in range(len(queries))]
-        found = self.searcher.batch_search(list(queries), qids, k=fetch,
-                                           threads=self.params.threads)
+        found = self.searcher.batch_search(list(queries), qids, k=fetch, threads=self.params.threads)
         out = []
         for qid, exclude in zip(qids, excluded):
-            hits = [self._hit(h.docid, h.score) for h in found.get(qid, [])
-                    if h.docid not in exclude]
+            hits = [self._hit(h.docid, h.score) for h in found.get(qid, []) if h.docid not in exclude]
             out.append(hits[:k])
         return out

@@ -60,8 +60,11 @@ def parse_request(body: bytes) -> Request:
         raise BadRequest("'return_scores' must be true or false")
     exclude = obj.get("exclude_ids")
     if exclude is not None:
-        ok = isinstance(exclude, list) and len(exclude) == len(queries) and all(
-            isinstance(e, list) and all(isinstance(i, str) for i in e) for e in exclude)
+        ok = (
+            isinstance(exclude, list)
+            and len(exclude) == len(queries)
+            and all(isinstance(e, list) and all(isinstance(i, str) for i in e) for e in exclude)
+        )
         if not ok:
             raise BadRequest("'exclude_ids' must be one list of id strings per query")
     return Request(queries, topk, return_scores, exclude)
@@ -122,8 +125,7 @@ class Batcher:
             future.set_result([h[: req.topk] for h in part])
 
 
-def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float,
-                 max_results: int = MAX_RESULTS):
+def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float, max_results: int = MAX_RESULTS):
     class Handler(BaseHTTPRequestHandler):
         server_version = "ramp-retriever"
 
@@ -156,8 +158,10 @@ def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float,
             except ValueError:
                 length = -1
             if length < 0 or length > MAX_BODY:
-                self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > MAX_BODY
-                           else HTTPStatus.BAD_REQUEST, {"error": "bad Content-Length"})
+                self._send(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > MAX_BODY else HTTPStatus.BAD_REQUEST,
+                    {"error": "bad Content-Length"},
+                )
                 return
             try:
                 request = parse_request(self.rfile.read(length))
@@ -165,9 +169,15 @@ def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float,
                 self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
                 return
             if len(request.queries) * request.topk > max_results:
-                self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": (
-                    f"{len(request.queries)} queries x topk {request.topk} > {max_results} results "
-                    "per request: split the request (or raise --max-results)")})
+                self._send(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                    {
+                        "error": (
+                            f"{len(request.queries)} queries x topk {request.topk} > {max_results} results "
+                            "per request: split the request (or raise --max-results)"
+                        )
+                    },
+                )
                 return
             try:
                 hits = batcher.submit(request).result(timeout=timeout)
@@ -184,9 +194,16 @@ class RetrievalHTTPServer(ThreadingHTTPServer):
     request_queue_size = 1024  # listen() backlog: bursts of clients queue instead of failing
 
 
-def make_server(retriever: Retriever, host: str, port: int, info: dict[str, Any] | None = None,
-                timeout: float = 60.0, max_results: int = MAX_RESULTS) -> ThreadingHTTPServer:
+def make_server(
+    retriever: Retriever,
+    host: str,
+    port: int,
+    info: dict[str, Any] | None = None,
+    timeout: float = 60.0,
+    max_results: int = MAX_RESULTS,
+) -> ThreadingHTTPServer:
     if max_results < 1:
         raise ValueError(f"max_results must be >= 1, not {max_results}")
-    return RetrievalHTTPServer((host, port), make_handler(Batcher(retriever), info or {}, timeout,
-                                                          max_results))
+    return RetrievalHTTPServer(
+        (host, port), make_handler(Batcher(retriever), info or {}, timeout, max_results)
+    )

@@ -18,8 +18,7 @@ from ramp.llm import LLM, LLMError, Sampling
 from ramp.search import Hit, check_exclude, noise_probability
 from ramp.text import content_id, stable_hash
 
-_DOC = re.compile(r"^\s*[*#]*\s*Doc(?:ument)?\s*(\d+)\s*[:.)\-]\s*[*]*\s*(.*)$",
-                  re.IGNORECASE)
+_DOC = re.compile(r"^\s*[*#]*\s*Doc(?:ument)?\s*(\d+)\s*[:.)\-]\s*[*]*\s*(.*)$", re.IGNORECASE)
 
 
 @dataclass
@@ -74,22 +73,30 @@ class SimulatedSearchEngine:
         rng = random.Random(stable_hash("simulated", self.cfg.seed, self.step, query))
         return rng.random() < self.noise_p()
 
-    def search(self, queries: Sequence[str], k: int,
-               exclude_ids: Sequence[Sequence[str]] | None = None, *,
-               questions: Sequence[str] | None = None,
-               answers: Sequence[str] | None = None) -> list[list[Hit]]:
+    def search(
+        self,
+        queries: Sequence[str],
+        k: int,
+        exclude_ids: Sequence[Sequence[str]] | None = None,
+        *,
+        questions: Sequence[str] | None = None,
+        answers: Sequence[str] | None = None,
+    ) -> list[list[Hit]]:
         excluded = check_exclude(queries, exclude_ids)
         questions = list(questions) if questions is not None else list(queries)
         answers = list(answers) if answers is not None else ["unknown"] * len(queries)
         self.last_noisy = [self.is_noisy(q) for q in queries]
         conversations = []
         for q, question, answer, noisy in zip(queries, questions, answers, self.last_noisy):
-            template = load("simulated_search_noisy" if noisy else "simulated_search_useful",
-                            self.cfg.prompt_version)
-            conversations.append([{"role": "user", "content": template.format(
-                k=k, query=q, question=question, answer=answer)}])
-        sampling = Sampling(temperature=self.cfg.temperature, max_tokens=self.cfg.max_tokens,
-                            seed=self.cfg.seed + self.step)
+            template = load(
+                "simulated_search_noisy" if noisy else "simulated_search_useful", self.cfg.prompt_version
+            )
+            conversations.append(
+                [{"role": "user", "content": template.format(k=k, query=q, question=question, answer=answer)}]
+            )
+        sampling = Sampling(
+            temperature=self.cfg.temperature, max_tokens=self.cfg.max_tokens, seed=self.cfg.seed + self.step
+        )
         outputs = self.llm.generate(conversations, sampling)
         results = []
         for q, out, exclude in zip(queries, outputs, excluded):
@@ -101,7 +108,6 @@ class SimulatedSearchEngine:
             for rank, doc in enumerate(parse_documents(out, k)):
                 hit_id = "sim-" + content_id(q, doc, length=12)
                 if hit_id not in exclude:
-                    hits.append(Hit(id=hit_id, title=q, contents=f'"{q}"\n{doc}',
-                                    score=float(k - rank)))
+                    hits.append(Hit(id=hit_id, title=q, contents=f'"{q}"\n{doc}', score=float(k - rank)))
             results.append(hits)
         return results

@@ -21,17 +21,26 @@ def tags(text: str, name: str) -> list[str]:
     return [m.strip() for m in re.findall(rf"<{name}>(.*?)</{name}>", text, re.DOTALL)]
 
 
-def ask(llm: LLM, prompts: Sequence[str], parse: Callable[[str], Any], retries: int,
-        sampling: Sampling) -> list[Any]:
+def ask(
+    llm: LLM, prompts: Sequence[str], parse: Callable[[str], Any], retries: int, sampling: Sampling
+) -> list[Any]:
     """One batched call, then batched re-asks of the malformed ones only."""
     results: list[Any] = [None] * len(prompts)
     todo = list(range(len(prompts)))
     for attempt in range(retries + 1):
         if not todo:
             break
-        s = sampling if attempt == 0 else Sampling(
-            temperature=max(sampling.temperature, 0.7), top_p=sampling.top_p,
-            max_tokens=sampling.max_tokens, stop=sampling.stop, seed=sampling.seed + attempt)
+        s = (
+            sampling
+            if attempt == 0
+            else Sampling(
+                temperature=max(sampling.temperature, 0.7),
+                top_p=sampling.top_p,
+                max_tokens=sampling.max_tokens,
+                stop=sampling.stop,
+                seed=sampling.seed + attempt,
+            )
+        )
         outs = llm.generate([[{"role": "user", "content": prompts[i]}] for i in todo], s)
         again = []
         for i, out in zip(todo, outs):
@@ -59,8 +68,10 @@ class LLMRoles:
         return load(name, self.version).format(**fields)
 
     def plan(self, tasks):
-        prompts = [self._prompt("planner", title=t.title, num_masks=t.num_masks,
-                                masked_text=t.masked_text) for t in tasks]
+        prompts = [
+            self._prompt("planner", title=t.title, num_masks=t.num_masks, masked_text=t.masked_text)
+            for t in tasks
+        ]
 
         def parse_for(n: int):
             def parse(text: str) -> Plan | None:
@@ -68,6 +79,7 @@ class LLMRoles:
                 if not plan or len(intents) != n:
                     return None
                 return Plan(plan[0], intents)
+
             return parse
 
         # The number of intents to expect differs by task: one batched call per mask count.
@@ -76,14 +88,14 @@ class LLMRoles:
         for i, t in enumerate(tasks):
             by_n.setdefault(t.num_masks, []).append(i)
         for n, idx in by_n.items():
-            for i, r in zip(idx, ask(self.llm, [prompts[i] for i in idx], parse_for(n),
-                                     self.retries, self.sampling)):
+            for i, r in zip(
+                idx, ask(self.llm, [prompts[i] for i in idx], parse_for(n), self.retries, self.sampling)
+            ):
                 out[i] = r
         return out
 
     def rewrite(self, items):
-        prompts = [self._prompt("rewriter", title=t.title, intent=intent)
-                   for t, _, intent, _ in items]
+        prompts = [self._prompt("rewriter", title=t.title, intent=intent) for t, _, intent, _ in items]
 
         def parse(text: str) -> list[str] | None:
             seen, queries = set(), []
@@ -95,20 +107,27 @@ class LLMRoles:
             return queries or None
 
         results = ask(self.llm, prompts, parse, self.retries, self.sampling)
-        return [r[attempt % len(r):] + r[: attempt % len(r)] if isinstance(r, list) else r
-                for r, (_, _, _, attempt) in zip(results, items)]
+        return [
+            r[attempt % len(r) :] + r[: attempt % len(r)] if isinstance(r, list) else r
+            for r, (_, _, _, attempt) in zip(results, items)
+        ]
 
     def observe(self, items):
-        prompts = [self._prompt("observer", title=t.title,
-                                context=mask_sentence(t.masked_text, i),
-                                documents=format_information(hits) or "(no results)")
-                   for t, i, hits in items]
+        prompts = [
+            self._prompt(
+                "observer",
+                title=t.title,
+                context=mask_sentence(t.masked_text, i),
+                documents=format_information(hits) or "(no results)",
+            )
+            for t, i, hits in items
+        ]
 
         def parse(text: str) -> Observation | None:
             note = (tags(text, "note") or [""])[0]
             fill, again = tags(text, "fill"), tags(text, "search_again")
             if fill and fill[0]:
-                return Observation(fill[0], note or f"The documents give \"{fill[0]}\".")
+                return Observation(fill[0], note or f'The documents give "{fill[0]}".')
             if again and again[0]:
                 return Observation(None, note or "The documents do not say.", again[0])
             return None
@@ -118,13 +137,20 @@ class LLMRoles:
     def judge(self, items):
         """``items``: (predicted fills, gold per mask); a gold may be a list of acceptable
         answers (QA), shown as ``correct "a" or "b"``."""
+
         def gold_text(g) -> str:
             return " or ".join(f'"{x}"' for x in ([g] if isinstance(g, str) else g))
 
-        prompts = [self._prompt("judge", pairs="\n".join(
-            f"Mask {i + 1}: predicted \"{p}\", correct {gold_text(g)}"
-            for i, (p, g) in enumerate(zip(list(pred) + [""] * len(gold), gold))))
-            for pred, gold in items]
+        prompts = [
+            self._prompt(
+                "judge",
+                pairs="\n".join(
+                    f'Mask {i + 1}: predicted "{p}", correct {gold_text(g)}'
+                    for i, (p, g) in enumerate(zip(list(pred) + [""] * len(gold), gold))
+                ),
+            )
+            for pred, gold in items
+        ]
 
         def parse(text: str) -> str | None:
             verdict = [v.lower() for v in tags(text, "verdict")]

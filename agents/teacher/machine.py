@@ -61,23 +61,35 @@ class Episode:
 
 
 def ramp_prompt(task: Task, version: str = "v1") -> str:
-    return load("agent_ramp", version).format(title=task.title, num_masks=task.num_masks,
-                                              masked_text=task.masked_text)
+    return load("agent_ramp", version).format(
+        title=task.title, num_masks=task.num_masks, masked_text=task.masked_text
+    )
 
 
 class TeacherMachine:
-    def __init__(self, planner: Planner, rewriter: Rewriter, observer: Observer, judge: Judge,
-                 retriever: Retriever, cfg: TeacherConfig):
+    def __init__(
+        self,
+        planner: Planner,
+        rewriter: Rewriter,
+        observer: Observer,
+        judge: Judge,
+        retriever: Retriever,
+        cfg: TeacherConfig,
+    ):
         self.planner, self.rewriter, self.observer, self.judge = planner, rewriter, observer, judge
         self.retriever, self.cfg = retriever, cfg
-        self.handlers = [("plan", self.on_plan), ("rewrite", self.on_rewrite),
-                         ("search", self.on_search), ("observe", self.on_observe),
-                         ("answer", self.on_answer), ("judge", self.on_judge)]
+        self.handlers = [
+            ("plan", self.on_plan),
+            ("rewrite", self.on_rewrite),
+            ("search", self.on_search),
+            ("observe", self.on_observe),
+            ("answer", self.on_answer),
+            ("judge", self.on_judge),
+        ]
 
     def start(self, task: Task) -> Episode:
         prompt = ramp_prompt(task, self.cfg.prompt_version)
-        return Episode(task=task, messages=[{"role": "user", "content": prompt}],
-                       fills=[""] * task.num_masks)
+        return Episode(task=task, messages=[{"role": "user", "content": prompt}], fills=[""] * task.num_masks)
 
     def run(self, tasks: Sequence[Task]) -> list[Episode]:
         episodes = [self.start(t) for t in tasks]
@@ -105,8 +117,7 @@ class TeacherMachine:
             e.intents, e.think, e.state = plan.intents, plan.text, "rewrite"
 
     def on_rewrite(self, batch: list[Episode]) -> None:
-        items = [(e.task, e.current, e.new_intent or e.intents[e.current], e.attempts)
-                 for e in batch]
+        items = [(e.task, e.current, e.new_intent or e.intents[e.current], e.attempts) for e in batch]
         for e, queries in zip(batch, self.rewriter.rewrite(items)):
             if isinstance(queries, RoleError):
                 e.fail("rewriter", queries)
@@ -120,8 +131,7 @@ class TeacherMachine:
         exclude = [[e.task.passage_id] if self.cfg.exclude_source else [] for e in batch]
         results = self.retriever.search([e.query for e in batch], self.cfg.topk, exclude)
         for e, hits in zip(batch, results):
-            e.messages.append({"role": "assistant",
-                               "content": assistant_turn(e.think, "search", e.query)})
+            e.messages.append({"role": "assistant", "content": assistant_turn(e.think, "search", e.query)})
             e.messages.append({"role": "user", "content": information(hits)})
             e.hits, e.searches, e.state = hits, e.searches + 1, "observe"
 
@@ -157,8 +167,9 @@ class TeacherMachine:
         for e in batch:
             filled = sum(bool(f) for f in e.fills)
             summary = f"{e.think} Filled {filled} of {e.task.num_masks}; answering."
-            e.messages.append({"role": "assistant",
-                               "content": assistant_turn(summary, "answer", join_fills(e.fills))})
+            e.messages.append(
+                {"role": "assistant", "content": assistant_turn(summary, "answer", join_fills(e.fills))}
+            )
             e.state = "judge"
 
     def on_judge(self, batch: list[Episode]) -> None:

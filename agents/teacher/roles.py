@@ -23,7 +23,8 @@ _WORD = re.compile(r"\w+")
 _STOP = frozenset(
     "a an and are as at be but by for from had has have he her his in into is it its of on or "
     "she that the their them they this to was were which who with also after before during "
-    "than then there these those when where while".split())
+    "than then there these those when where while".split()
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,7 @@ class Rewriter(Protocol):
 
 
 class Observer(Protocol):
-    def observe(self, items: Sequence[tuple[Task, int, list[Hit]]]) -> list[Observation | RoleError]:
-        ...
+    def observe(self, items: Sequence[tuple[Task, int, list[Hit]]]) -> list[Observation | RoleError]: ...
 
 
 class Judge(Protocol):
@@ -65,6 +65,7 @@ class Judge(Protocol):
 
 
 # ----- context helpers -------------------------------------------------------------------
+
 
 def mask_spans(masked_text: str) -> list[tuple[int, int]]:
     spans, pos = [], masked_text.find(MASK)
@@ -78,8 +79,7 @@ def mask_sentence(masked_text: str, index: int) -> str:
     """The sentence around the ``index``-th mask (other masks kept as ``[mask]``)."""
     start, end = mask_spans(masked_text)[index]
     left = max(masked_text.rfind(". ", 0, start), masked_text.rfind("\n", 0, start))
-    right_candidates = [p for p in (masked_text.find(". ", end), masked_text.find("\n", end))
-                        if p != -1]
+    right_candidates = [p for p in (masked_text.find(". ", end), masked_text.find("\n", end)) if p != -1]
     right = min(right_candidates) + 1 if right_candidates else len(masked_text)
     return masked_text[left + 1 if left != -1 else 0 : right].strip()
 
@@ -111,8 +111,9 @@ def _anchored(words: Sequence[str]) -> str:
     return r"\W+".join(re.escape(w) for w in words)
 
 
-def align_fill(hits: Sequence[Hit], left: Sequence[str], right: Sequence[str],
-               max_words: int = 8) -> tuple[str, int, int] | None:
+def align_fill(
+    hits: Sequence[Hit], left: Sequence[str], right: Sequence[str], max_words: int = 8
+) -> tuple[str, int, int] | None:
     """The text between the mask's left and right context in a document.
 
     Tries the longest contexts first (more anchor words = more certain); returns
@@ -127,10 +128,15 @@ def align_fill(hits: Sequence[Hit], left: Sequence[str], right: Sequence[str],
             if n_left == 0 or n_right == 0:
                 if anchors < 3:
                     continue
-            lw, rw = list(left[len(left) - n_left:]), list(right[:n_right])
+            lw, rw = list(left[len(left) - n_left :]), list(right[:n_right])
             if n_right:
-                pattern = (r"(?<!\w)" + (_anchored(lw) + r"\W+" if lw else "")
-                           + r"(?P<fill>[^\n]{1,120}?)\W+" + _anchored(rw) + r"(?!\w)")
+                pattern = (
+                    r"(?<!\w)"
+                    + (_anchored(lw) + r"\W+" if lw else "")
+                    + r"(?P<fill>[^\n]{1,120}?)\W+"
+                    + _anchored(rw)
+                    + r"(?!\w)"
+                )
             else:  # mask ends its clause: take words up to punctuation
                 pattern = r"(?<!\w)" + _anchored(lw) + r"\W+(?P<fill>[^.,;:()\n]{1,80})"
             regex = re.compile(pattern, re.IGNORECASE)
@@ -147,6 +153,7 @@ def align_fill(hits: Sequence[Hit], left: Sequence[str], right: Sequence[str],
 
 # ----- rule-based roles ------------------------------------------------------------------
 
+
 class RulePlanner:
     def plan(self, tasks: Sequence[Task]) -> list[Plan | RoleError]:
         out = []
@@ -155,10 +162,15 @@ class RulePlanner:
             for i in range(t.num_masks):
                 words = keywords(mask_sentence(t.masked_text, i))[:12]
                 intents.append(f"{t.title}: " + " ".join(words))
-            out.append(Plan(
-                text=(f"The passage is about {t.title} and has {t.num_masks} masked span(s). "
-                      f"I search for each one's sentence, starting with mask 1."),
-                intents=intents))
+            out.append(
+                Plan(
+                    text=(
+                        f"The passage is about {t.title} and has {t.num_masks} masked span(s). "
+                        f"I search for each one's sentence, starting with mask 1."
+                    ),
+                    intents=intents,
+                )
+            )
         return out
 
 
@@ -184,7 +196,7 @@ class RuleRewriter:
                 if q and q.lower() not in seen:
                     seen.add(q.lower())
                     queries.append(q)
-            out.append(queries[attempt % len(queries):] + queries[: attempt % len(queries)])
+            out.append(queries[attempt % len(queries) :] + queries[: attempt % len(queries)])
         return out
 
 
@@ -199,14 +211,26 @@ class RuleObserver:
             found = align_fill(hits, left, right, self.max_words)
             around = " ".join(left[-3:]) + " [mask] " + " ".join(right[:3])
             if found is None:
-                out.append(Observation(None, (
-                    f"No document has the words around mask {index + 1} "
-                    f"(\"{around.strip()}\"); I search again with other keywords.")))
+                out.append(
+                    Observation(
+                        None,
+                        (
+                            f"No document has the words around mask {index + 1} "
+                            f'("{around.strip()}"); I search again with other keywords.'
+                        ),
+                    )
+                )
             else:
                 fill, anchors, rank = found
-                out.append(Observation(fill, (
-                    f"Doc {rank} matches the words around mask {index + 1} "
-                    f"(\"{around.strip()}\"): mask {index + 1} is \"{fill}\".")))
+                out.append(
+                    Observation(
+                        fill,
+                        (
+                            f"Doc {rank} matches the words around mask {index + 1} "
+                            f'("{around.strip()}"): mask {index + 1} is "{fill}".'
+                        ),
+                    )
+                )
         return out
 
 
@@ -217,5 +241,7 @@ class RuleJudge:
         self.threshold = threshold
 
     def judge(self, items):
-        return ["correct" if per_mask(token_f1, pred, gold) >= self.threshold else "incorrect"
-                for pred, gold in items]
+        return [
+            "correct" if per_mask(token_f1, pred, gold) >= self.threshold else "incorrect"
+            for pred, gold in items
+        ]

@@ -46,8 +46,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server_process(command: Callable[[int], list[str]], ready_path: str, timeout: float,
-                   **popen) -> Iterator[str]:
+def server_process(
+    command: Callable[[int], list[str]], ready_path: str, timeout: float, **popen
+) -> Iterator[str]:
     """Run ``command(port)`` and yield ``http://127.0.0.1:PORT`` once ``ready_path`` answers;
     a process that exits first is an error carrying its stderr (when piped)."""
     port = free_port()

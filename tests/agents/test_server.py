@@ -16,17 +16,30 @@ from tests.conftest import ROOT
 
 @pytest.fixture(scope="module")
 def server(bm25_index):
-    with server_process(lambda port: [sys.executable, "-m", "ramp.cli", "serve-retriever",
-                                      "--index", str(bm25_index), "--port", str(port)],
-                        "/health", 60, cwd=ROOT, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE, text=True) as url:
+    with server_process(
+        lambda port: [
+            sys.executable,
+            "-m",
+            "ramp.cli",
+            "serve-retriever",
+            "--index",
+            str(bm25_index),
+            "--port",
+            str(port),
+        ],
+        "/health",
+        60,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as url:
         yield url
 
 
 def post(url, body, raw=False):
     data = body if raw else json.dumps(body).encode()
-    req = urllib.request.Request(url + "/retrieve", data=data,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url + "/retrieve", data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, json.loads(resp.read())
@@ -40,8 +53,7 @@ def test_health(server):
 
 
 def test_search_r1_response_shapes(server):
-    status, body = post(server, {"queries": ["Kubrick filmmaker", "Olmec"], "topk": 2,
-                                 "return_scores": True})
+    status, body = post(server, {"queries": ["Kubrick filmmaker", "Olmec"], "topk": 2, "return_scores": True})
     assert status == 200 and len(body["result"]) == 2
     first = body["result"][0][0]
     assert set(first) == {"document", "score"} and set(first["document"]) == {"id", "contents"}
@@ -58,16 +70,19 @@ def test_exclude_ids_over_http(server):
     assert body["result"][0][0]["id"] != top
 
 
-@pytest.mark.parametrize("body,fragment", [
-    (b"{not json", "not JSON"),
-    (b"[1, 2]", "JSON object"),
-    (json.dumps({"topk": 3}).encode(), "'queries'"),
-    (json.dumps({"queries": "one"}).encode(), "'queries'"),
-    (json.dumps({"queries": ["a"], "topk": 0}).encode(), "'topk'"),
-    (json.dumps({"queries": ["a"], "topk": "3"}).encode(), "'topk'"),
-    (json.dumps({"queries": ["a"], "return_scores": "yes"}).encode(), "'return_scores'"),
-    (json.dumps({"queries": ["a"], "exclude_ids": ["x"]}).encode(), "'exclude_ids'"),
-])
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        (b"{not json", "not JSON"),
+        (b"[1, 2]", "JSON object"),
+        (json.dumps({"topk": 3}).encode(), "'queries'"),
+        (json.dumps({"queries": "one"}).encode(), "'queries'"),
+        (json.dumps({"queries": ["a"], "topk": 0}).encode(), "'topk'"),
+        (json.dumps({"queries": ["a"], "topk": "3"}).encode(), "'topk'"),
+        (json.dumps({"queries": ["a"], "return_scores": "yes"}).encode(), "'return_scores'"),
+        (json.dumps({"queries": ["a"], "exclude_ids": ["x"]}).encode(), "'exclude_ids'"),
+    ],
+)
 def test_bad_requests_get_4xx_and_the_server_stays_up(server, body, fragment):
     status, payload = post(server, body, raw=True)
     assert status == 400 and fragment in payload["error"]
@@ -120,9 +135,24 @@ def test_binding_off_loopback_warns_that_there_is_no_auth(bm25_index):
     import time
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ramp.cli", "serve-retriever", "--index",
-                             str(bm25_index), "--port", str(port), "--host", "0.0.0.0"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ramp.cli",
+            "serve-retriever",
+            "--index",
+            str(bm25_index),
+            "--port",
+            str(port),
+            "--host",
+            "0.0.0.0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(600):
             try:

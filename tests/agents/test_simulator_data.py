@@ -19,16 +19,27 @@ def trace_dirs(demo_data, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("sim-traces")
     for name, hidden in (("seen", False), ("hidden", True)):
-        run_traces(load_config(TracesConfig, CONFIG_DIR / "traces" / "default.yaml", [
-            f"machine.exclude_source={str(hidden).lower()}"], {
-            "tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"),
-            "output": str(out / name), "limit": 12}), log=lambda *a: None)
+        run_traces(
+            load_config(
+                TracesConfig,
+                CONFIG_DIR / "traces" / "default.yaml",
+                [f"machine.exclude_source={str(hidden).lower()}"],
+                {
+                    "tasks": str(demo_data / "data" / "tasks"),
+                    "index": str(demo_data / "index"),
+                    "output": str(out / name),
+                    "limit": 12,
+                },
+            ),
+            log=lambda *a: None,
+        )
     return out
 
 
 def make(trace_dirs, out, **kw):
-    return run(SimulatorDataConfig(traces=f"{trace_dirs / 'seen'},{trace_dirs / 'hidden'}",
-                                   output=str(out), **kw))
+    return run(
+        SimulatorDataConfig(traces=f"{trace_dirs / 'seen'},{trace_dirs / 'hidden'}", output=str(out), **kw)
+    )
 
 
 def test_pairs_are_the_searches_of_real_traces_labelled_by_outcome(trace_dirs, tmp_path):
@@ -76,8 +87,14 @@ def test_rerun_gives_the_same_bytes_and_every_trace_is_accounted_for(trace_dirs,
     from agents.traces import read_traces
 
     stats = make(trace_dirs, tmp_path)
-    names = ["pairs.parquet", "rejects.parquet", "train/traces-00000.parquet",
-             "validation/traces-00000.parquet", "stats.json", "README.md"]
+    names = [
+        "pairs.parquet",
+        "rejects.parquet",
+        "train/traces-00000.parquet",
+        "validation/traces-00000.parquet",
+        "stats.json",
+        "README.md",
+    ]
     before = {n: (tmp_path / n).read_bytes() for n in names}
     (tmp_path / "stats.json").unlink()  # as after a kill before the last write
     (tmp_path / "pairs.parquet.tmp-1").write_bytes(b"partial")
@@ -96,19 +113,30 @@ def test_rejects_carry_a_reason(trace_dirs, tmp_path):
     from ramp.trace import TRACE_SCHEMA
 
     src = read_traces(str(trace_dirs / "seen"))
-    no_search = dict(src[0], id="t-nosearch", messages=src[0]["messages"][:1] + [
-        {"role": "assistant", "content": "<answer>x</answer>"}])
-    empty = dict(src[1], id="t-empty", messages=[src[1]["messages"][0],
-                 {"role": "assistant", "content": "<search>q</search>"},
-                 {"role": "user", "content": "<information></information>"},
-                 {"role": "assistant", "content": "<answer>x</answer>"}])
+    no_search = dict(
+        src[0],
+        id="t-nosearch",
+        messages=src[0]["messages"][:1] + [{"role": "assistant", "content": "<answer>x</answer>"}],
+    )
+    empty = dict(
+        src[1],
+        id="t-empty",
+        messages=[
+            src[1]["messages"][0],
+            {"role": "assistant", "content": "<search>q</search>"},
+            {"role": "user", "content": "<information></information>"},
+            {"role": "assistant", "content": "<answer>x</answer>"},
+        ],
+    )
     twice = dict(src[2], id="t-twice")  # the same searches and results as src[2]
     d = tmp_path / "in"
     d.mkdir()
     import pyarrow as pa
 
-    pq.write_table(pa.Table.from_pylist([no_search, empty, twice, src[2]], schema=TRACE_SCHEMA),
-                   d / "traces-00000.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([no_search, empty, twice, src[2]], schema=TRACE_SCHEMA),
+        d / "traces-00000.parquet",
+    )
     stats = run(SimulatorDataConfig(traces=str(d), output=str(tmp_path / "out")))
     assert stats["rejects_by_reason"]["no_search"] == 1
     assert stats["rejects_by_reason"]["too_few_documents"] == 1

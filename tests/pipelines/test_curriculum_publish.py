@@ -60,12 +60,16 @@ def test_publish_errors_are_one_line(data_dir, tmp_path):
     with pytest.raises(PublishError, match="run `ramp data` first"):
         publish(str(tmp_path), local_dir=str(tmp_path / "x"))
     # No network: point the Hub client at a closed loopback port, without a token.
-    env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "",
-           "HF_HOME": str(tmp_path / "hf")}
+    env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "", "HF_HOME": str(tmp_path / "hf")}
     env.pop("HF_TOKEN")
-    proc = subprocess.run([sys.executable, "-m", "ramp.cli", "publish", str(data_dir),
-                           "--repo-id", "someone/ramp-test"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ramp.cli", "publish", str(data_dir), "--repo-id", "someone/ramp-test"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.startswith("ramp publish:")]
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr

@@ -25,8 +25,9 @@ DEFAULT = CONFIG_DIR / "data" / "default.yaml"
 
 
 def config(inputs, output, *overrides) -> DataConfig:
-    return load_config(DataConfig, DEFAULT, list(overrides),
-                       {"input": [str(i) for i in inputs], "output": str(output)})
+    return load_config(
+        DataConfig, DEFAULT, list(overrides), {"input": [str(i) for i in inputs], "output": str(output)}
+    )
 
 
 def read(directory: Path, sub: str) -> list[dict]:
@@ -37,8 +38,7 @@ def read(directory: Path, sub: str) -> list[dict]:
 
 
 def parquet_bytes(directory: Path) -> dict[str, bytes]:
-    return {str(f.relative_to(directory)): f.read_bytes()
-            for f in sorted(directory.rglob("*.parquet"))}
+    return {str(f.relative_to(directory)): f.read_bytes() for f in sorted(directory.rglob("*.parquet"))}
 
 
 def check_invariants(out: Path, stats: dict) -> None:
@@ -54,7 +54,7 @@ def check_invariants(out: Path, stats: dict) -> None:
         assert 1 <= t["num_masks"] <= 4
         assert t["num_masks"] == t["masked_text"].count("[mask]") == len(t["answers"])
         for answer, span in zip(t["answers"], t["spans"]):
-            assert t["text"][span["start"]:span["end"]] == answer == span["text"]
+            assert t["text"][span["start"] : span["end"]] == answer == span["text"]
             assert leaks(t["masked_text"], answer, "[mask]") is None, (t["id"], answer)
         assert not t["masked_text"].startswith("[mask]")
     by_doc = {}
@@ -109,7 +109,8 @@ def test_bad_inputs_are_dead_lettered_not_crashed(samples, tmp_path):
     xml = (samples / "enwiki-sample-pages-articles.xml.bz2").read_bytes()
     (tmp_path / "cut.xml.bz2").write_bytes(xml[:200_000])
     (tmp_path / "broken.xml").write_text(
-        "<mediawiki>\n  <page>\n    <title>X</title><ns>0</ns><id>9<id>\n  </page>\n</mediawiki>\n")
+        "<mediawiki>\n  <page>\n    <title>X</title><ns>0</ns><id>9<id>\n  </page>\n</mediawiki>\n"
+    )
     real = [json.loads(line) for line in gzip.open(samples / "vital_articles_300.jsonl.gz", "rt")]
     big_text = " ".join(r["contents"].split("\n", 1)[1] for r in real)
     while len(big_text) < 1_000_000:
@@ -118,20 +119,27 @@ def test_bad_inputs_are_dead_lettered_not_crashed(samples, tmp_path):
         json.dumps({"id": "ok", "title": "Rome", "text": real[0]["contents"].split("\n", 1)[1]}),
         '{"id": "bad", "title": "B", "text": "caf\xe9"}'.encode("latin-1").decode("latin-1"),
         json.dumps({"id": "empty", "title": "Empty", "text": ""}),
-        json.dumps({"id": "plain", "title": "Plain",
-                    "text": "it is what it is and we do what we do " * 4}),
+        json.dumps({"id": "plain", "title": "Plain", "text": "it is what it is and we do what we do " * 4}),
         json.dumps({"id": "huge", "title": "Huge", "text": big_text[:1_000_000]}),
     ]
     jsonl = tmp_path / "mixed.jsonl"
-    jsonl.write_bytes(b"\n".join(line.encode("latin-1") if i == 1 else line.encode()
-                                 for i, line in enumerate(lines)) + b"\n")
+    jsonl.write_bytes(
+        b"\n".join(line.encode("latin-1") if i == 1 else line.encode() for i, line in enumerate(lines))
+        + b"\n"
+    )
     out = tmp_path / "out"
-    stats = run(config([tmp_path / "cut.xml.bz2", tmp_path / "broken.xml", jsonl], out,
-                       "spacy.batch_size=256"))
+    stats = run(
+        config([tmp_path / "cut.xml.bz2", tmp_path / "broken.xml", jsonl], out, "spacy.batch_size=256")
+    )
     check_invariants(out, stats)
     reasons = stats["rejects_by_reason"]
-    for reason in ("read/truncated_input", "read/malformed_xml", "read/invalid_utf8",
-                   "read/empty_document", "mask/no_salient_span"):
+    for reason in (
+        "read/truncated_input",
+        "read/malformed_xml",
+        "read/invalid_utf8",
+        "read/empty_document",
+        "mask/no_salient_span",
+    ):
         assert reasons.get(reason, 0) >= 1, (reason, reasons)
     rejects = read(out, "rejects")
     assert all(r["reason"] and r["detail"] for r in rejects)
@@ -156,8 +164,9 @@ def test_killed_run_then_rerun_gives_the_same_output(samples, tmp_path):
     run(config([src], clean))
     out = tmp_path / "killed"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(DEFAULT), str(src), str(out)],
-                            env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(DEFAULT), str(src), str(out)], env=env, start_new_session=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "_staging" / "passages").exists():
         time.sleep(0.05)
@@ -205,10 +214,17 @@ def test_a_page_too_long_for_spacy_is_a_reject_and_the_run_goes_on(samples, tmp_
     first and the page is a reject (one 1.7 M-character "word": ``passage_too_short``)."""
     real = [json.loads(line) for line in gzip.open(samples / "vital_articles_300.jsonl.gz", "rt")]
     jsonl = tmp_path / "in.jsonl"
-    jsonl.write_text("\n".join([
-        json.dumps({"id": "good", "title": real[0]["title"], "text": real[0]["contents"].split("\n", 1)[1]}),
-        json.dumps({"id": "blob", "title": "Blob", "text": "x" * 1_700_000}),
-    ]) + "\n")
+    jsonl.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {"id": "good", "title": real[0]["title"], "text": real[0]["contents"].split("\n", 1)[1]}
+                ),
+                json.dumps({"id": "blob", "title": "Blob", "text": "x" * 1_700_000}),
+            ]
+        )
+        + "\n"
+    )
     out = tmp_path / "out"
     stats = run(config([jsonl], out))
     check_invariants(out, stats)

@@ -80,8 +80,12 @@ def test_malformed_page_is_rejected_and_the_file_goes_on(tmp_path):
 
 def test_page_cut_off_at_end_of_file(tmp_path):
     path = tmp_path / "dump.xml"
-    path.write_text("<mediawiki>\n" + PAGE.format(title="A", id=1, text="Some text here.")
-                    + "  <page>\n    <title>B</title>\n", encoding="utf-8")
+    path.write_text(
+        "<mediawiki>\n"
+        + PAGE.format(title="A", id=1, text="Some text here.")
+        + "  <page>\n    <title>B</title>\n",
+        encoding="utf-8",
+    )
     docs, rejects = split(list(read_path(str(path))))
     assert len(docs) == 1 and [r.reason for r in rejects] == ["truncated_page"]
 
@@ -100,9 +104,15 @@ def test_jsonl_bad_lines_become_rejects(tmp_path):
     path.write_bytes(b"\n".join(lines) + b"\n")
     docs, rejects = split(list(read_path(str(path))))
     assert [(d.id, d.title, d.text) for d in docs] == [
-        ("1", "Paris", "Paris is the capital of France."), ("6", "Lyon", "Lyon is a city.")]
+        ("1", "Paris", "Paris is the capital of France."),
+        ("6", "Lyon", "Lyon is a city."),
+    ]
     assert [r.reason for r in rejects] == [
-        "invalid_utf8", "malformed_json", "empty_document", "missing_field"]
+        "invalid_utf8",
+        "malformed_json",
+        "empty_document",
+        "missing_field",
+    ]
     assert rejects[0].id.endswith("line2")
 
 
@@ -116,8 +126,10 @@ def test_wiki18_and_gzip_and_limit(samples):
 
 def test_parquet_hf_layout(tmp_path):
     path = tmp_path / "train-00000.parquet"
-    pq.write_table(pa.table({"id": ["12", "13"], "url": ["u", "u"], "title": ["A", "B"],
-                             "text": ["Alpha text.", ""]}), path)
+    pq.write_table(
+        pa.table({"id": ["12", "13"], "url": ["u", "u"], "title": ["A", "B"], "text": ["Alpha text.", ""]}),
+        path,
+    )
     docs, rejects = split(list(read_path(str(path))))
     assert [d.id for d in docs] == ["12"] and [r.reason for r in rejects] == ["empty_document"]
 
@@ -131,7 +143,9 @@ def test_formats_and_globs(tmp_path):
     for name in ("b.jsonl", "a.jsonl"):
         (tmp_path / name).write_text("")
     assert [p.rsplit("/", 1)[-1] for p in expand_inputs([str(tmp_path / "*.jsonl")])] == [
-        "a.jsonl", "b.jsonl"]
+        "a.jsonl",
+        "b.jsonl",
+    ]
     with pytest.raises(InputError, match="no input file"):
         expand_inputs([str(tmp_path / "*.xml")])
 
@@ -146,14 +160,22 @@ def test_bz2_jsonl_is_transparent(tmp_path):
 def test_wrong_typed_fields_are_named_not_called_missing(tmp_path):
     """D17: ``{"text": 42}`` or ``{"title": ["x"]}`` were rejected as "missing"."""
     path = tmp_path / "typed.jsonl"
-    path.write_text("\n".join(json.dumps(o) for o in [
-        {"id": "1", "title": "T", "text": 42},
-        {"id": "2", "title": ["x"], "text": "fine text"},
-        {"id": {"a": 1}, "title": "T", "text": "fine text"},
-        {"id": 7, "title": "Ok", "text": "An integer id is fine."},
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            json.dumps(o)
+            for o in [
+                {"id": "1", "title": "T", "text": 42},
+                {"id": "2", "title": ["x"], "text": "fine text"},
+                {"id": {"a": 1}, "title": "T", "text": "fine text"},
+                {"id": 7, "title": "Ok", "text": "An integer id is fine."},
+            ]
+        )
+        + "\n"
+    )
     docs, rejects = split(list(read_path(str(path))))
     assert [d.id for d in docs] == ["7"]
     assert [(r.reason, r.detail) for r in rejects] == [
-        ("wrong_type", "'text' is int, not a string"), ("wrong_type", "'title' is list, not a string"),
-        ("wrong_type", "'id' is dict, not a string or integer")]
+        ("wrong_type", "'text' is int, not a string"),
+        ("wrong_type", "'title' is list, not a string"),
+        ("wrong_type", "'id' is dict, not a string or integer"),
+    ]

@@ -21,22 +21,44 @@ def cfg(**kw) -> DataConfig:
 
 
 PASSAGE = Passage(
-    id="p_0", source_id="p", index=0, title="Marie Curie",
-    text=("Born in Warsaw in 1867, the physicist moved to Paris in 1891 and studied at the "
-          "University of Paris. She shared the 1903 prize with Pierre and Henri Becquerel, and "
-          "won a second one in chemistry in 1911 for the discovery of polonium and radium."),
+    id="p_0",
+    source_id="p",
+    index=0,
+    title="Marie Curie",
+    text=(
+        "Born in Warsaw in 1867, the physicist moved to Paris in 1891 and studied at the "
+        "University of Paris. She shared the 1903 prize with Pierre and Henri Becquerel, and "
+        "won a second one in chemistry in 1911 for the discovery of polonium and radium."
+    ),
     num_words=43,
 )
 
 
 def test_dedupe_keeps_one_document_per_id_and_rejects_the_rest():
-    docs = [Document("1", "A", "alpha", "f1"), Document("1", "A", "alpha", "f2"),
-            Document("1", "A", "different", "f3"), Document("2", "B", "beta", "f1")]
+    docs = [
+        Document("1", "A", "alpha", "f1"),
+        Document("1", "A", "alpha", "f2"),
+        Document("1", "A", "different", "f3"),
+        Document("2", "B", "beta", "f1"),
+    ]
     with BeamTestPipeline() as p:
-        out = (p | beam.Create(docs) | Dedupe()
-               | beam.Map(lambda r: (type(r).__name__, getattr(r, "reason", r.id))))
-        assert_that(out, equal_to([("Document", "1"), ("Document", "2"),
-                                   ("Reject", "duplicate_document"), ("Reject", "duplicate_id")]))
+        out = (
+            p
+            | beam.Create(docs)
+            | Dedupe()
+            | beam.Map(lambda r: (type(r).__name__, getattr(r, "reason", r.id)))
+        )
+        assert_that(
+            out,
+            equal_to(
+                [
+                    ("Document", "1"),
+                    ("Document", "2"),
+                    ("Reject", "duplicate_document"),
+                    ("Reject", "duplicate_id"),
+                ]
+            ),
+        )
 
 
 def test_mask_passages_with_real_spacy_gives_valid_tasks():
@@ -49,7 +71,7 @@ def test_mask_passages_with_real_spacy_gives_valid_tasks():
             task = tasks[0]
             assert isinstance(task, Task)
             assert task.num_masks == task.masked_text.count("[mask]") >= 1
-            assert all(PASSAGE.text[s.start:s.end] == s.text for s in task.spans)
+            assert all(PASSAGE.text[s.start : s.end] == s.text for s in task.spans)
             assert "Curie" not in task.answers  # the title is never masked
 
         assert_that(result.tasks, check_tasks, label="tasks")
@@ -66,22 +88,40 @@ def test_random_strategy_skips_spacy():
 def test_write_shards_is_sorted_complete_and_stable(tmp_path):
     tasks = []
     for i in range(30):
-        tasks.append(Task(id=f"t{i:02d}", source_id=f"d{i}", passage_id=f"d{i}_0", title="T",
-                          text="x", masked_text="[mask]", answers=("x",), spans=(),
-                          num_masks=1, num_candidates=1, strategy="salient",
-                          split="train" if i % 3 else "validation"))
+        tasks.append(
+            Task(
+                id=f"t{i:02d}",
+                source_id=f"d{i}",
+                passage_id=f"d{i}_0",
+                title="T",
+                text="x",
+                masked_text="[mask]",
+                answers=("x",),
+                spans=(),
+                num_masks=1,
+                num_candidates=1,
+                strategy="salient",
+                split="train" if i % 3 else "validation",
+            )
+        )
     for run in ("a", "b"):
         with BeamTestPipeline() as p:
-            written = (p | beam.Create(list(reversed(tasks)) if run == "b" else tasks)
-                       | sinks.WriteShards(str(tmp_path / run), lambda r: r.split,
-                                           ["train", "validation"], 3,
-                                           shard_key=lambda r: r.source_id,
-                                           writer=sinks.parquet_writer(TASK_SCHEMA),
-                                           sort_key=lambda r: r.id))
+            written = (
+                p
+                | beam.Create(list(reversed(tasks)) if run == "b" else tasks)
+                | sinks.WriteShards(
+                    str(tmp_path / run),
+                    lambda r: r.split,
+                    ["train", "validation"],
+                    3,
+                    shard_key=lambda r: r.source_id,
+                    writer=sinks.parquet_writer(TASK_SCHEMA),
+                    sort_key=lambda r: r.id,
+                )
+            )
             assert_that(written, is_not_empty())
     files = sorted(f.name for f in (tmp_path / "a").iterdir())
-    assert files == [f"{s}-{i:05d}-of-00003.parquet" for s in ("train", "validation")
-                     for i in range(3)]
+    assert files == [f"{s}-{i:05d}-of-00003.parquet" for s in ("train", "validation") for i in range(3)]
     ids = []
     for name in files:
         a, b = (tmp_path / "a" / name).read_bytes(), (tmp_path / "b" / name).read_bytes()
@@ -94,10 +134,15 @@ def test_write_shards_is_sorted_complete_and_stable(tmp_path):
 
 def test_counts_combine():
     with BeamTestPipeline() as p:
-        counts = (p | beam.Create([PASSAGE, Reject("r", "mask", "x", "", "", "s")])
-                  | beam.CombineGlobally(MergeCounts()))
-        assert_that(counts, equal_to([{"passages": 1, "passage_words": 43, "rejects": 1,
-                                       "rejects_by_reason/mask/x": 1}]))
+        counts = (
+            p
+            | beam.Create([PASSAGE, Reject("r", "mask", "x", "", "", "s")])
+            | beam.CombineGlobally(MergeCounts())
+        )
+        assert_that(
+            counts,
+            equal_to([{"passages": 1, "passage_words": 43, "rejects": 1, "rejects_by_reason/mask/x": 1}]),
+        )
 
 
 @pytest.mark.slow
@@ -120,7 +165,9 @@ def test_span_scorer_ranks_a_surprising_span_above_a_predictable_one():
     c = cfg()
     scorer = SpanScorer(c.ppl)
     text = "One, two, three, four, five, six, seven. The capital of France is Paris, not Zanzibar."
-    spans = [Span(text.index("seven"), text.index("seven") + 5, "CARDINAL", "seven"),
-             Span(text.index("Zanzibar"), text.index("Zanzibar") + 8, "GPE", "Zanzibar")]
+    spans = [
+        Span(text.index("seven"), text.index("seven") + 5, "CARDINAL", "seven"),
+        Span(text.index("Zanzibar"), text.index("Zanzibar") + 8, "GPE", "Zanzibar"),
+    ]
     predictable, surprising = scorer.span_losses([(text, spans)])[0]
     assert surprising > predictable

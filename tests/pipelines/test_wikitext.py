@@ -31,12 +31,18 @@ She worked with [[Charles Babbage]] on the [[Analytical Engine#Design|engine]].<
 
 def test_empty_parentheses_left_by_templates_are_dropped():
     assert wikitext_to_text("Paris ({{IPA|paʁi}}) is a city.") == "Paris is a city."
-    assert wikitext_to_text("Rome ({{IPAc-en|r|oʊ|m}}; founded 753 BC) is old.") == \
-        "Rome (founded 753 BC) is old."
-    assert wikitext_to_text("Achilles ({{lang|grc|Ἀχιλλεύς}}, Akhilleus, {{IPA|x}}) was") == \
-        "Achilles (Ἀχιλλεύς, Akhilleus) was"
-    assert wikitext_to_text("Aristotle ({{lang|grc|Ἀριστοτέλης}} {{IPA|x}}, Aristotélēs)") == \
-        "Aristotle (Ἀριστοτέλης, Aristotélēs)"
+    assert (
+        wikitext_to_text("Rome ({{IPAc-en|r|oʊ|m}}; founded 753 BC) is old.")
+        == "Rome (founded 753 BC) is old."
+    )
+    assert (
+        wikitext_to_text("Achilles ({{lang|grc|Ἀχιλλεύς}}, Akhilleus, {{IPA|x}}) was")
+        == "Achilles (Ἀχιλλεύς, Akhilleus) was"
+    )
+    assert (
+        wikitext_to_text("Aristotle ({{lang|grc|Ἀριστοτέλης}} {{IPA|x}}, Aristotélēs)")
+        == "Aristotle (Ἀριστοτέλης, Aristotélēs)"
+    )
 
 
 def test_inline_templates_keep_their_prose():
@@ -48,8 +54,9 @@ def test_inline_templates_keep_their_prose():
         "born {{birth date and age|1950|5|3|df=y}} in": "born 3 May 1950 in",
         "({{birth date|1815|12|10}} – {{death date|1852}})": "(10 December 1815 – 1852)",
         "born {{birth date|mf=yes|1905|02|02}}": "born February 2, 1905",
-        "({{OldStyleDate|February 2|1905|January 20}}&nbsp;– March 6, 1982)":
-            "(February 2, 1905 – March 6, 1982)",
+        "({{OldStyleDate|February 2|1905|January 20}}&nbsp;– March 6, 1982)": (
+            "(February 2, 1905 – March 6, 1982)"
+        ),
         "It is {{convert|5|km|mi}} long.": "It is 5 km long.",
         "From {{convert|5|to|10|km|abbr=on}}.": "From 5 to 10 km.",
         "{{As of|2020}}, the town had {{val|1234}} people.": "As of 2020, the town had 1234 people.",
@@ -68,11 +75,15 @@ def test_inline_templates_keep_their_prose():
 
 def test_prose_punctuation_is_left_alone():
     """Cleanups of orphaned punctuation act only next to a dropped template, ref or file."""
-    for prose in ("Emoticons include :) and ;) in chat.", "The comma , is a mark.",
-                  "Such as ;-) or :-) here.", "A tuple (1, ) in Python.", "Call main() first."):
+    for prose in (
+        "Emoticons include :) and ;) in chat.",
+        "The comma , is a mark.",
+        "Such as ;-) or :-) here.",
+        "A tuple (1, ) in Python.",
+        "Call main() first.",
+    ):
         assert wikitext_to_text(prose) == prose
-    assert wikitext_to_text("Ayn Rand ({{IPAc-en|a}};<ref>x</ref> born Alisa)") == \
-        "Ayn Rand (born Alisa)"
+    assert wikitext_to_text("Ayn Rand ({{IPAc-en|a}};<ref>x</ref> born Alisa)") == "Ayn Rand (born Alisa)"
     assert wikitext_to_text("x ([[File:a.jpg|thumb]]) y") == "x y"
 
 

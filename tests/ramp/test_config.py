@@ -7,8 +7,9 @@ from ramp.config import ConfigError, load_config, parse_overrides
 def test_yaml_then_flags_then_overrides(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("# ramp data --config c.yaml\nseed: 3\nmasking:\n  strategy: random\n")
-    cfg = load_config(DataConfig, path, ["masking.max_masks=2", "spans.terms=true"],
-                      {"output": "out", "seed": 5})
+    cfg = load_config(
+        DataConfig, path, ["masking.max_masks=2", "spans.terms=true"], {"output": "out", "seed": 5}
+    )
     assert cfg.seed == 5 and cfg.output == "out"
     assert cfg.masking.strategy == "random" and cfg.masking.max_masks == 2
     assert cfg.spans.terms is True
@@ -32,8 +33,13 @@ def test_shipped_configs_load_and_name_their_command():
     from training.rl import RLConfig
     from training.sft import SFTConfig
 
-    schemas = {"data": DataConfig, "traces": TracesConfig, "sft": SFTConfig, "rl": RLConfig,
-               "eval": EvalConfig}
+    schemas = {
+        "data": DataConfig,
+        "traces": TracesConfig,
+        "sft": SFTConfig,
+        "rl": RLConfig,
+        "eval": EvalConfig,
+    }
     for stage, schema in schemas.items():
         files = sorted(CONFIG_DIR.glob(f"{stage}/*.yaml"))
         assert len(files) >= 2, stage  # default + demo

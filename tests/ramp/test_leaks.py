@@ -60,8 +60,10 @@ def test_too_much_masked():
 def test_duplicate_answer_and_mismatch():
     text = "In spring the river rose; in the Spring Festival many people came to see the river boats."
     bad = Span(3, 9, "X", "sprung")
-    assert check_task(text, apply_masks(text, [bad], "[mask]"), [bad], "[mask]", CFG).reason \
-        == "span_mismatch"
+    assert (
+        check_task(text, apply_masks(text, [bad], "[mask]"), [bad], "[mask]", CFG).reason == "span_mismatch"
+    )
     masked = apply_masks(text, [span(text, "Festival")], "[mask]")
-    assert check_task(text, masked + " [mask]", [span(text, "Festival")], "[mask]", CFG).reason \
-        == "mask_count"
+    assert (
+        check_task(text, masked + " [mask]", [span(text, "Festival")], "[mask]", CFG).reason == "mask_count"
+    )

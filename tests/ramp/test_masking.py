@@ -29,18 +29,28 @@ def span(text: str, surface: str, label: str = "X") -> Span:
 
 
 def candidates(text=TEXT):
-    names = ["Albert Einstein", "Ulm", "Kingdom of Württemberg", "Switzerland", "Zurich",
-             "Mileva Marić", "1905", "four", "1921", "Nobel Prize"]
+    names = [
+        "Albert Einstein",
+        "Ulm",
+        "Kingdom of Württemberg",
+        "Switzerland",
+        "Zurich",
+        "Mileva Marić",
+        "1905",
+        "four",
+        "1921",
+        "Nobel Prize",
+    ]
     return sorted((span(text, n) for n in names), key=lambda s: s.start)
 
 
 def passage(text=TEXT, title="Physics history") -> Passage:
-    return Passage(id="doc_0", source_id="doc", index=0, title=title, text=text,
-                   num_words=len(text.split()))
+    return Passage(id="doc_0", source_id="doc", index=0, title=title, text=text, num_words=len(text.split()))
 
 
-@pytest.mark.parametrize("n,allowed", [(0, {0}), (1, {1}), (2, {1, 2}), (3, {3}), (4, {1, 2, 3, 4}),
-                                       (9, {1, 2, 3, 4})])
+@pytest.mark.parametrize(
+    "n,allowed", [(0, {0}), (1, {1}), (2, {1, 2}), (3, {3}), (4, {1, 2, 3, 4}), (9, {1, 2, 3, 4})]
+)
 def test_num_masks_follows_masksearch_policy(n, allowed):
     seen = {num_masks(n, random.Random(i)) for i in range(200)}
     assert seen == allowed
@@ -96,7 +106,7 @@ def test_rank_by_loss_masks_the_hardest_or_easiest():
 
 def test_random_candidates_are_word_spans_of_the_text():
     for s in random_candidates(TEXT, random.Random(1), max_words=3):
-        assert TEXT[s.start:s.end] == s.text
+        assert TEXT[s.start : s.end] == s.text
         assert 1 <= len(s.text.split()) <= 3
         assert s.text[-1].isalnum() and s.text[0].isalnum()
 
@@ -108,7 +118,7 @@ def test_mask_passage_makes_a_valid_task(strategy):
     assert isinstance(task, Task), task
     assert task.num_masks == task.masked_text.count("[mask]") == len(task.answers)
     for answer, s in zip(task.answers, task.spans):
-        assert TEXT[s.start:s.end] == answer == s.text
+        assert TEXT[s.start : s.end] == answer == s.text
     again = mask_passage(passage(), candidates(), cfg, seed=0)
     assert again == task
     other_seed = {mask_passage(passage(), candidates(), cfg, seed=s).id for s in range(10)}
@@ -132,6 +142,7 @@ def test_mask_passage_rejects_with_reasons():
 def test_ppl_strategy_requires_losses():
     with pytest.raises(ValueError):
         mask_passage(passage(), candidates(), MaskConfig(strategy="ppl"), 0)
-    task = mask_passage(passage(), candidates(), MaskConfig(strategy="ppl"), 0,
-                        losses=[1.0] * len(candidates()))
+    task = mask_passage(
+        passage(), candidates(), MaskConfig(strategy="ppl"), 0, losses=[1.0] * len(candidates())
+    )
     assert isinstance(task, Task) and task.strategy == "ppl"

@@ -13,9 +13,11 @@ from ramp.rewards import (
     weighted,
 )
 
-RAMP_OK = ("<think>search first</think>\n<search>Portugal capital</search>"
-           "<information>Doc 1(Title: Portugal) <answer>Porto</answer> Lisbon.</information>"
-           "<think>found</think>\n<answer>Lisbon | Tagus</answer>")
+RAMP_OK = (
+    "<think>search first</think>\n<search>Portugal capital</search>"
+    "<information>Doc 1(Title: Portugal) <answer>Porto</answer> Lisbon.</information>"
+    "<think>found</think>\n<answer>Lisbon | Tagus</answer>"
+)
 
 
 def cols(answers, masks):
@@ -47,9 +49,11 @@ def test_zerosearch_style_qa_scores_best_gold():
 
 
 def test_conversational_completions_and_hybrid():
-    comp = [{"role": "assistant", "content": "<think>a</think><search>q</search>"},
-            {"role": "user", "content": "<information>Doc 1 <answer>wrong</answer></information>"},
-            {"role": "assistant", "content": "<think>b</think><answer>Lisbon</answer>"}]
+    comp = [
+        {"role": "assistant", "content": "<think>a</think><search>q</search>"},
+        {"role": "user", "content": "<information>Doc 1 <answer>wrong</answer></information>"},
+        {"role": "assistant", "content": "<think>b</think><answer>Lisbon</answer>"},
+    ]
     c = cols([["Lisbon"]], [1])
     assert answer_em([""], [comp], **c) == [1.0]
     hybrid = weighted(HYBRID)
@@ -58,10 +62,17 @@ def test_conversational_completions_and_hybrid():
 
 
 @settings(max_examples=300, deadline=None)
-@given(completion=st.one_of(st.text(), st.lists(st.fixed_dictionaries(
-    {"role": st.sampled_from(["assistant", "user"]), "content": st.text()}), max_size=4)),
+@given(
+    completion=st.one_of(
+        st.text(),
+        st.lists(
+            st.fixed_dictionaries({"role": st.sampled_from(["assistant", "user"]), "content": st.text()}),
+            max_size=4,
+        ),
+    ),
     golds=st.one_of(st.lists(st.text(), max_size=4), st.text()),
-    masks=st.one_of(st.integers(-3, 6), st.none(), st.text(max_size=3)))
+    masks=st.one_of(st.integers(-3, 6), st.none(), st.text(max_size=3)),
+)
 def test_rewards_never_raise_and_stay_in_range(completion, golds, masks):
     for fn in [*REWARDS.values(), weighted(HYBRID)]:
         out = fn(["prompt"], [completion], answers=[golds], num_masks=[masks])
@@ -69,8 +80,11 @@ def test_rewards_never_raise_and_stay_in_range(completion, golds, masks):
 
 
 @settings(max_examples=200, deadline=None)
-@given(fills=st.lists(st.text(alphabet=st.characters(blacklist_characters="|<>"), min_size=1),
-                      min_size=1, max_size=4))
+@given(
+    fills=st.lists(
+        st.text(alphabet=st.characters(blacklist_characters="|<>"), min_size=1), min_size=1, max_size=4
+    )
+)
 def test_perfect_answers_score_one(fills):
     text = "<think>t</think><answer>" + " | ".join(fills) + "</answer>"
     c = cols([fills], [len(fills)])

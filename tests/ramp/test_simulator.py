@@ -6,27 +6,35 @@ from ramp import simulator as sim
 from ramp.search import Hit
 from ramp.trace import information
 
-HITS = [Hit("1", "Lisbon", '"Lisbon"\nLisbon is the capital of Portugal.', 2.0),
-        Hit("2", "Tagus (river)", '"Tagus (river)"\nThe Tagus flows into the Atlantic at Lisbon.', 1.0)]
+HITS = [
+    Hit("1", "Lisbon", '"Lisbon"\nLisbon is the capital of Portugal.', 2.0),
+    Hit("2", "Tagus (river)", '"Tagus (river)"\nThe Tagus flows into the Atlantic at Lisbon.', 1.0),
+]
 
 
 def test_information_blocks_parse_back_into_their_documents():
     docs = sim.parse_information(information(HITS))
-    assert docs == ["Lisbon: Lisbon is the capital of Portugal.",
-                    "Tagus (river): The Tagus flows into the Atlantic at Lisbon."]
+    assert docs == [
+        "Lisbon: Lisbon is the capital of Portugal.",
+        "Tagus (river): The Tagus flows into the Atlantic at Lisbon.",
+    ]
     assert sim.parse_information("<information></information>") == []
 
 
 def test_search_pairs_take_each_search_and_the_information_that_answered_it():
-    messages = [{"role": "user", "content": "Fill ... Passage: [mask] is the capital of Portugal."},
-                {"role": "assistant", "content": "<think>t</think>\n<search>capital of Portugal</search>"},
-                {"role": "user", "content": information(HITS)},
-                {"role": "assistant", "content": "<think>t</think>\n<search>Tagus mouth</search>"},
-                {"role": "user", "content": information(HITS[1:])},
-                {"role": "assistant", "content": "<answer>Lisbon</answer>"}]
+    messages = [
+        {"role": "user", "content": "Fill ... Passage: [mask] is the capital of Portugal."},
+        {"role": "assistant", "content": "<think>t</think>\n<search>capital of Portugal</search>"},
+        {"role": "user", "content": information(HITS)},
+        {"role": "assistant", "content": "<think>t</think>\n<search>Tagus mouth</search>"},
+        {"role": "user", "content": information(HITS[1:])},
+        {"role": "assistant", "content": "<answer>Lisbon</answer>"},
+    ]
     pairs = sim.search_pairs(messages)
     assert [(p.query, len(p.documents), p.turn) for p in pairs] == [
-        ("capital of Portugal", 2, 0), ("Tagus mouth", 1, 1)]
+        ("capital of Portugal", 2, 0),
+        ("Tagus mouth", 1, 1),
+    ]
     assert sim.question_of(messages[0]["content"]) == "[mask] is the capital of Portugal."
     assert sim.search_pairs(messages[:2]) == []  # a search nobody answered
 

@@ -23,8 +23,12 @@ def test_trim_drops_hedges_articles_and_possessives():
 
 
 def test_type_switches_and_title_filter():
-    e = ents(("about 1945", "DATE"), ("the United Nations", "ORG"), ("51", "CARDINAL"),
-             ("Harry Truman's", "PERSON"))
+    e = ents(
+        ("about 1945", "DATE"),
+        ("the United Nations", "ORG"),
+        ("51", "CARDINAL"),
+        ("Harry Truman's", "PERSON"),
+    )
     all_on = salient_candidates(TEXT, "Some title", e, [], SpanConfig())
     assert [c.text for c in all_on] == ["1945", "United Nations", "51", "Harry Truman"]
     no_dates = salient_candidates(TEXT, "Some title", e, [], SpanConfig(dates=False, numbers=False))
@@ -34,7 +38,7 @@ def test_type_switches_and_title_filter():
     # A part of the title counts as the title.
     titled = salient_candidates(TEXT, "Harry S. Truman", e, [], SpanConfig())
     assert "Harry Truman" in [c.text for c in titled]  # "harry truman" is not a phrase of it
-    assert all(TEXT[c.start:c.end] == c.text for c in all_on)
+    assert all(TEXT[c.start : c.end] == c.text for c in all_on)
 
 
 def test_terms_do_not_overlap_entities():

@@ -4,27 +4,46 @@ from ramp.metrics import best_over_golds, exact_match, per_mask, token_f1, token
 from ramp.trace import join_fills, parse_turn, split_fills
 
 
-@pytest.mark.parametrize("text,action,content,think", [
-    ("<think>plan</think>\n<search>Eiffel Tower height</search>", "search", "Eiffel Tower height", "plan"),
-    ("<think>ok</think><answer>Paris | 1889</answer>", "answer", "Paris | 1889", "ok"),
-    ("Sure! <think>a</think> blah <search> q </search> trailing junk", "search", "q", "a"),
-    ("<think>cut off by the stop string</think>\n<search>Lisbon population", "search",
-     "Lisbon population", "cut off by the stop string"),
-    ("<search>first</search><search>second</search>", "search", "first", ""),
-    ("<think>reflect: the documents did not say</think>\n<think>again</think><search>x</search>",
-     "search", "x", "reflect: the documents did not say"),
-])
+@pytest.mark.parametrize(
+    "text,action,content,think",
+    [
+        (
+            "<think>plan</think>\n<search>Eiffel Tower height</search>",
+            "search",
+            "Eiffel Tower height",
+            "plan",
+        ),
+        ("<think>ok</think><answer>Paris | 1889</answer>", "answer", "Paris | 1889", "ok"),
+        ("Sure! <think>a</think> blah <search> q </search> trailing junk", "search", "q", "a"),
+        (
+            "<think>cut off by the stop string</think>\n<search>Lisbon population",
+            "search",
+            "Lisbon population",
+            "cut off by the stop string",
+        ),
+        ("<search>first</search><search>second</search>", "search", "first", ""),
+        (
+            "<think>reflect: the documents did not say</think>\n<think>again</think><search>x</search>",
+            "search",
+            "x",
+            "reflect: the documents did not say",
+        ),
+    ],
+)
 def test_parse_turn_golden(text, action, content, think):
     turn = parse_turn(text)
     assert (turn.action, turn.content, turn.think) == (action, content, think)
 
 
-@pytest.mark.parametrize("text,error", [
-    ("I think the answer is Paris.", "no <search> or <answer> tag"),
-    ("<think>only thinking</think>", "no <search> or <answer> tag"),
-    ("<answer>  </answer>", "empty <answer>"),
-    ("<search>a <answer>b</answer></search>", "nested tags"),
-])
+@pytest.mark.parametrize(
+    "text,error",
+    [
+        ("I think the answer is Paris.", "no <search> or <answer> tag"),
+        ("<think>only thinking</think>", "no <search> or <answer> tag"),
+        ("<answer>  </answer>", "empty <answer>"),
+        ("<search>a <answer>b</answer></search>", "nested tags"),
+    ],
+)
 def test_parse_turn_invalid(text, error):
     turn = parse_turn(text)
     assert turn.action == "invalid" and error in turn.error
@@ -32,7 +51,10 @@ def test_parse_turn_invalid(text, error):
 
 def test_fills_round_trip():
     assert split_fills(join_fills(["Paris", " 1889 ", "Gustave Eiffel"]), 3) == [
-        "Paris", "1889", "Gustave Eiffel"]
+        "Paris",
+        "1889",
+        "Gustave Eiffel",
+    ]
     assert split_fills("a | b", 1) == ["a | b"]
     assert split_fills("only one", 3) == ["only one"]
 

@@ -15,10 +15,32 @@ def searching_model(demo_data, tmp_path_factory):
     from training.sft import SFTConfig, train
 
     root = tmp_path_factory.mktemp("searching")
-    run(load_config(TracesConfig, CONFIG_DIR / "traces" / "default.yaml", [], {
-        "tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"),
-        "output": str(root / "traces"), "limit": 16}), log=lambda *a: None)
-    summary = train(SFTConfig(model=SMOLLM2, traces=str(root / "traces"), output_dir=str(root / "sft"),
-                              batch_size=2, lr=5e-4, curriculum="mixed", max_steps=6,
-                              save_steps=100, max_length=768, fused_lm_head=False))
+    run(
+        load_config(
+            TracesConfig,
+            CONFIG_DIR / "traces" / "default.yaml",
+            [],
+            {
+                "tasks": str(demo_data / "data" / "tasks"),
+                "index": str(demo_data / "index"),
+                "output": str(root / "traces"),
+                "limit": 16,
+            },
+        ),
+        log=lambda *a: None,
+    )
+    summary = train(
+        SFTConfig(
+            model=SMOLLM2,
+            traces=str(root / "traces"),
+            output_dir=str(root / "sft"),
+            batch_size=2,
+            lr=5e-4,
+            curriculum="mixed",
+            max_steps=6,
+            save_steps=100,
+            max_length=768,
+            fused_lm_head=False,
+        )
+    )
     return root / "sft" / "final" if summary["final"] else None

@@ -39,7 +39,8 @@ def main() -> None:
         from training.rl import train
 
         REWARDS["length"] = lambda prompts, completions, **_: [
-            len(completion_text(c)) % 7 / 7 for c in completions]
+            len(completion_text(c)) % 7 / 7 for c in completions
+        ]
     box: dict = {}
     summary = train(load_config(Config, None, overrides), callbacks=[digest_callback(box)])
     out.mkdir(parents=True, exist_ok=True)

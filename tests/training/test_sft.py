@@ -14,16 +14,28 @@ def traces(demo_data, tmp_path_factory):
     from ramp.config import load_config
 
     out = tmp_path_factory.mktemp("traces")
-    cfg = load_config(TracesConfig, CONFIG_DIR / "traces" / "default.yaml", [], {
-        "tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"),
-        "output": str(out)})
+    cfg = load_config(
+        TracesConfig,
+        CONFIG_DIR / "traces" / "default.yaml",
+        [],
+        {"tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"), "output": str(out)},
+    )
     run(cfg)
     return out
 
 
 def sft_cfg(model, traces, out, **kw):
-    base = dict(model=str(model), traces=str(traces), output_dir=str(out), batch_size=2,
-                lr=3e-3, warmup_steps=1, save_steps=3, max_length=512, bf16=False)
+    base = dict(
+        model=str(model),
+        traces=str(traces),
+        output_dir=str(out),
+        batch_size=2,
+        lr=3e-3,
+        warmup_steps=1,
+        save_steps=3,
+        max_length=512,
+        bf16=False,
+    )
     base.update(kw)
     return SFTConfig(**base)
 
@@ -77,8 +89,11 @@ def test_loss_falls_and_a_resumed_run_continues_the_step_count(tiny_model, trace
 def test_lora_run_writes_a_merged_checkpoint(tiny_model, traces, tmp_path):
     from training.sft import LoraConfig
 
-    summary = train(sft_cfg(tiny_model, traces, tmp_path / "lora", max_steps=2,
-                            lora=LoraConfig(enabled=True, r=4, alpha=8)))
+    summary = train(
+        sft_cfg(
+            tiny_model, traces, tmp_path / "lora", max_steps=2, lora=LoraConfig(enabled=True, r=4, alpha=8)
+        )
+    )
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(summary["final"])
@@ -89,8 +104,9 @@ def test_tensorboard_without_the_package_is_one_clear_error(monkeypatch, tmp_pat
     import sys
 
     monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if not installed
-    cfg = SFTConfig(model="m", traces=str(tmp_path), output_dir=str(tmp_path / "o"),
-                    report_to=["tensorboard"])
+    cfg = SFTConfig(
+        model="m", traces=str(tmp_path), output_dir=str(tmp_path / "o"), report_to=["tensorboard"]
+    )
     with pytest.raises(ValueError, match=r"pip install -e '\.\[tb\]'"):
         train(cfg)
 
@@ -102,7 +118,16 @@ def test_the_models_own_head_gives_trls_fused_loss(tiny_model, traces, tmp_path,
     curves = {}
     for fused in (True, False):
         out = tmp_path / f"f{fused}"
-        train(sft_cfg(tiny_model, traces, out, max_steps=3, save_steps=10, micro_batch_size=micro,
-                      fused_lm_head=fused))
+        train(
+            sft_cfg(
+                tiny_model,
+                traces,
+                out,
+                max_steps=3,
+                save_steps=10,
+                micro_batch_size=micro,
+                fused_lm_head=fused,
+            )
+        )
         curves[fused] = [json.loads(x)["loss"] for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert curves[False] == pytest.approx(curves[True], rel=1e-3)

@@ -28,8 +28,10 @@ def compose(name: str, model_path: str, *overrides: str):
     from hydra import initialize_config_dir
 
     with initialize_config_dir(config_dir=str(CONFIGS), version_base=None):
-        return hydra_compose(config_name=name, overrides=[
-            f"ramp.home={ROOT}", "ramp.data=/data", f"ramp.model={model_path}", *overrides])
+        return hydra_compose(
+            config_name=name,
+            overrides=[f"ramp.home={ROOT}", "ramp.data=/data", f"ramp.model={model_path}", *overrides],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +59,9 @@ def test_configs_compose_and_pass_verls_own_checks(name, model_dir):
     loops = OmegaConf.load(cfg.actor_rollout_ref.rollout.agent.agent_loop_config_path)
     ramp = next(entry for entry in loops if entry.name == AGENT_NAME)
     assert cfg.actor_rollout_ref.rollout.agent.default_agent_loop == AGENT_NAME
-    assert ramp.max_turns * ramp.max_tokens + (ramp.max_turns - 1) * ramp.topk * 200 \
-        <= rollout.response_length
+    assert (
+        ramp.max_turns * ramp.max_tokens + (ramp.max_turns - 1) * ramp.topk * 200 <= rollout.response_length
+    )
     assert rollout.multi_turn.max_assistant_turns >= ramp.max_turns
     # paths are never guessed: each comes from the command line
     from hydra import compose as hydra_compose
@@ -91,8 +94,7 @@ def test_export_schema_and_rows(demo_data, tmp_path):
 def verl_dataset(export_dir, cfg, tokenizer):
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
-    return RLHFDataset(data_files=[str(export_dir / "train.parquet")], tokenizer=tokenizer,
-                       config=cfg.data)
+    return RLHFDataset(data_files=[str(export_dir / "train.parquet")], tokenizer=tokenizer, config=cfg.data)
 
 
 def test_exported_rows_load_through_verls_dataset(demo_data, tmp_path, model_dir, tokenizer_smollm2):
@@ -112,12 +114,15 @@ def test_compute_score_reads_only_what_the_policy_wrote():
     perfect = "<think>x</think><answer>Lisbon | Tagus</answer>"
     assert compute_score("ramp", perfect, gt) == pytest.approx(1.0)
     # a retrieved document with an <answer> tag (it lowered 1.0 to 0.9 before)
-    retrieved = ("<search>q</search>user\n<information>Doc 1(Title: X) <answer>Porto</answer> "
-                 "</information>\nassistant\n")
+    retrieved = (
+        "<search>q</search>user\n<information>Doc 1(Title: X) <answer>Porto</answer> "
+        "</information>\nassistant\n"
+    )
     assert compute_score("ramp", retrieved + perfect, gt) == pytest.approx(1.0)
     # a block cut off by the response budget is not read either
-    assert compute_score("ramp", perfect + "\n<information>Doc 1 <answer>x</answer>", gt) \
-        == pytest.approx(1.0)
+    assert compute_score("ramp", perfect + "\n<information>Doc 1 <answer>x</answer>", gt) == pytest.approx(
+        1.0
+    )
     # the ramp_agent loop's own turns, when verl passes them, are what is scored
     turns = {"ramp_messages": ["<search>q</search>", "<answer>Lisbon | Tagus</answer>"]}
     assert compute_score("ramp", "anything", gt, turns) == pytest.approx(1.0)
@@ -138,21 +143,38 @@ class HFServerManager:
 
         from ramp.llm import Sampling
 
-        sampling = Sampling(temperature=sampling_params.get("temperature", 0.0),
-                            max_tokens=sampling_params["max_tokens"],
-                            stop=list(sampling_params.get("stop") or []))
+        sampling = Sampling(
+            temperature=sampling_params.get("temperature", 0.0),
+            max_tokens=sampling_params["max_tokens"],
+            stop=list(sampling_params.get("stop") or []),
+        )
         out = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: self.backend.generate_tokens([list(prompt_ids)], sampling)[0])
+            None, lambda: self.backend.generate_tokens([list(prompt_ids)], sampling)[0]
+        )
         self.calls.append({"params": dict(sampling_params), "ids": list(out.ids)})
         return TokenOutput(token_ids=out.ids, log_probs=out.logprobs, stop_reason="completed")
 
 
 @pytest.fixture(scope="module")
 def retriever_url(demo_data):
-    with server_process(lambda port: [sys.executable, "-m", "ramp.cli", "serve-retriever",
-                                      "--index", str(demo_data / "index"), "--port", str(port)],
-                        "/health", 60, cwd=ROOT, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE, text=True) as url:
+    with server_process(
+        lambda port: [
+            sys.executable,
+            "-m",
+            "ramp.cli",
+            "serve-retriever",
+            "--index",
+            str(demo_data / "index"),
+            "--port",
+            str(port),
+        ],
+        "/health",
+        60,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as url:
         yield url
 
 
@@ -180,8 +202,9 @@ def runs(mask: list[int], value: int) -> list[tuple[int, int]]:
 
 
 @pytest.mark.slow
-def test_export_dataset_agent_loop_and_reward_end_to_end(demo_data, searching_model, retriever_url,
-                                                          tmp_path, monkeypatch):
+def test_export_dataset_agent_loop_and_reward_end_to_end(
+    demo_data, searching_model, retriever_url, tmp_path, monkeypatch
+):
     """``ramp export-verl`` -> verl's RLHFDataset -> the ramp_agent loop (built from
     agent_loops.yaml as verl's worker builds it; real SmolLM2 after RAMP-SFT, a real retrieval
     server) -> compute_score through verl's custom-reward loader."""
@@ -202,13 +225,25 @@ def test_export_dataset_agent_loop_and_reward_end_to_end(demo_data, searching_mo
     tokenizer = AutoTokenizer.from_pretrained(searching_model)
     cfg = compose("ramp_grpo", str(searching_model), "data.max_response_length=1536")
     item = verl_dataset(tmp_path, cfg, tokenizer)[0]
-    entry = next(e for e in OmegaConf.load(cfg.actor_rollout_ref.rollout.agent.agent_loop_config_path)
-                 if e.name == item["agent_name"])
+    entry = next(
+        e
+        for e in OmegaConf.load(cfg.actor_rollout_ref.rollout.agent.agent_loop_config_path)
+        if e.name == item["agent_name"]
+    )
     server = HFServerManager(HFBackend(str(searching_model), batch_size=1))
     loop = hydra.utils.instantiate(
-        config=entry, trainer_config=DictConfigWrap(config=cfg), server_manager=server,
-        tokenizer=tokenizer, processor=None, hf_model_type="llama", dataset_cls=RLHFDataset,
-        data_config=DictConfigWrap(cfg.data), tools=ToolListWrap([]), max_turns=3, max_tokens=96)
+        config=entry,
+        trainer_config=DictConfigWrap(config=cfg),
+        server_manager=server,
+        tokenizer=tokenizer,
+        processor=None,
+        hf_model_type="llama",
+        dataset_cls=RLHFDataset,
+        data_config=DictConfigWrap(cfg.data),
+        tools=ToolListWrap([]),
+        max_turns=3,
+        max_tokens=96,
+    )
     loop.retriever = Spy(loop.retriever)
     out = asyncio.run(loop.run({"temperature": 0.0, "logprobs": True}, **item))
 
@@ -228,7 +263,7 @@ def test_export_dataset_agent_loop_and_reward_end_to_end(demo_data, searching_mo
         said = tokenizer.decode(call["ids"], skip_special_tokens=True)
         messages.append({"role": "assistant", "content": said})
         text = tokenizer.decode(ids[start:end], skip_special_tokens=True)
-        info = text[text.index("<information>"):text.rindex("</information>") + len("</information>")]
+        info = text[text.index("<information>") : text.rindex("</information>") + len("</information>")]
         assert ids[start:end] == environment_ids(tokenizer, messages, info)
         messages.append({"role": "user", "content": info})
     # exclude_ids reached the retrieval server, and it hides the task's own passage: with the
@@ -245,6 +280,7 @@ def test_export_dataset_agent_loop_and_reward_end_to_end(demo_data, searching_mo
     solution = tokenizer.decode(ids, skip_special_tokens=True)  # verl's reward managers decode so
     gt = item["reward_model"]["ground_truth"]
     verl_score = reward_fn(item["data_source"], solution, gt, dict(item["extra_info"], **out.extra_fields))
-    ramp_score = weighted(HYBRID)([""], [solution], answers=[list(gt["target"])],
-                                  num_masks=[int(gt["num_masks"])])[0]
+    ramp_score = weighted(HYBRID)(
+        [""], [solution], answers=[list(gt["target"])], num_masks=[int(gt["num_masks"])]
+    )[0]
     assert verl_score == pytest.approx(ramp_score)
