@@ -82,8 +82,10 @@ simulator: setup
 	$(BIN)/ramp simulator-data --traces runs/sim/traces-teacher,runs/sim/traces-hidden --output runs/sim/data max_documents=2
 	$(BIN)/ramp sft --config configs/sft/simulator.yaml
 
+# ruff's lint rules and its formatter (pyproject.toml [tool.ruff]); CI runs this before the tests.
 lint: setup
-	$(BIN)/python -m ruff check ramp pipelines agents training tests bench
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
 
 clean:
 	rm -rf runs
