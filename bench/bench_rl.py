@@ -27,7 +27,7 @@ def run(nproc: int, out: Path, steps: int, model: str) -> list[dict]:
         "rl",
         "--config",
         "configs/rl/demo.yaml",
-        f"output_dir={out}",
+        f"output={out}",
         f"steps={steps}",
         "prompts_per_step=2",
         "group_size=4",

@@ -76,7 +76,7 @@ def main() -> None:
             cfg = SFTConfig(
                 model=MODEL,
                 traces=args.traces,
-                output_dir=f"{tmp}/ours-{fused}",
+                output=f"{tmp}/ours-{fused}",
                 batch_size=4,
                 micro_batch_size=1,
                 max_steps=args.steps,

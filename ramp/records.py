@@ -15,6 +15,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+MASK_TOKEN = "[mask]"  # the default mask token; a task carries its own (Task.mask_token)
+
 
 @dataclass(frozen=True)
 class Document:
@@ -64,6 +66,7 @@ class Task:
     num_candidates: int
     strategy: str
     split: str
+    mask_token: str = MASK_TOKEN  # what stands for each span in masked_text (masking.mask_token)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ TASK_SCHEMA = pa.schema(
         pa.field("num_candidates", pa.int32(), nullable=False),
         pa.field("strategy", pa.string(), nullable=False),
         pa.field("split", pa.string(), nullable=False),
+        pa.field("mask_token", pa.string(), nullable=False),
     ]
 )
 
@@ -156,12 +160,28 @@ def task_from_row(row: dict[str, Any]) -> Task:
         num_candidates=row["num_candidates"],
         strategy=row["strategy"],
         split=row["split"],
+        mask_token=row["mask_token"],
     )
+
+
+INCOMPLETE = "_INCOMPLETE"  # written by `ramp data` before it swaps results in, removed after
+
+
+def check_complete(path: str) -> None:
+    """Refuse a ``ramp data`` output (or a part of it, e.g. ``DIR/tasks``, ``DIR/corpus.jsonl``)
+    whose final swap was interrupted: its tasks and corpus may come from two runs."""
+    for where in (path, os.path.dirname(os.path.normpath(path))):
+        if os.path.exists(os.path.join(where, INCOMPLETE)):
+            raise ValueError(
+                f"{where} is incomplete: a `ramp data` run stopped while writing it "
+                f"({INCOMPLETE} is there); rerun that `ramp data` command"
+            )
 
 
 def read_task_rows(path: str) -> list[dict[str, Any]]:
     """Task rows from every ``*.parquet`` under ``path`` (a ``tasks/`` dir, a curriculum dir
     or one stage of it), read with ``TASK_SCHEMA``, one row per id, sorted by id."""
+    check_complete(path)
     files = sorted(glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True))
     if not files:
         raise FileNotFoundError(f"no task Parquet files under {path}")

@@ -62,14 +62,22 @@ _EDGE_PUNCT = " \t\n,.;:!?\"'()[]{}\u201c\u201d\u2018\u2019"
 class SpanConfig:
     """Which salient types to extract and how to filter them."""
 
-    entities: bool = True
-    dates: bool = True
-    numbers: bool = True
-    terms: bool = False  # noun chunks; needs spaCy's parser (about 2x slower)
-    min_chars: int = 2
-    max_words: int = 6
-    drop_title: bool = True
-    extra_labels: list[str] = field(default_factory=list)
+    entities: bool = field(
+        default=True,
+        metadata={
+            "help": "named entities: PERSON NORP FAC ORG GPE LOC PRODUCT EVENT WORK_OF_ART LAW LANGUAGE"
+        },
+    )
+    dates: bool = field(default=True, metadata={"help": "DATE spans"})
+    numbers: bool = field(default=True, metadata={"help": "numbers: CARDINAL QUANTITY MONEY PERCENT"})
+    terms: bool = field(
+        default=False,
+        metadata={"help": 'noun chunks ("ontology terms"); turns on spaCy\'s parser, about 2x slower'},
+    )
+    min_chars: int = field(default=2, metadata={"help": "shorter spans (characters) are dropped"})
+    max_words: int = field(default=6, metadata={"help": "longer spans (words) are dropped"})
+    drop_title: bool = field(default=True, metadata={"help": "never mask the article title or a part of it"})
+    extra_labels: list[str] = field(default_factory=list, metadata={"help": "more spaCy labels to extract"})
 
     def labels(self) -> set[str]:
         labels: set[str] = set(self.extra_labels)

@@ -35,11 +35,6 @@ def count_phrase(normalized: str, phrase: str) -> int:
     return count
 
 
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """Character offsets of whitespace-separated words."""
-    return [(m.start(), m.end()) for m in _WORD.finditer(text)]
-
-
 def count_words(text: str) -> int:
     return sum(1 for _ in _WORD.finditer(text))
 

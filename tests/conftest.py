@@ -34,10 +34,10 @@ def demo_data(tmp_path_factory):
     """A real data run on 80 bundled articles: tasks + corpus + a bm25s index."""
     from agents.search import build_index
     from pipelines.data import run
-    from tests.pipelines.test_data import config
+    from tests.helpers import data_config
 
     out = tmp_path_factory.mktemp("demo_data")
-    run(config([SAMPLES / "vital_articles_300.jsonl.gz"], out / "data", "limit=80"))
+    run(data_config([SAMPLES / "vital_articles_300.jsonl.gz"], out / "data", "limit=80"))
     build_index(out / "data" / "corpus.jsonl", out / "index", "bm25s")
     return out
 
@@ -73,3 +73,21 @@ def tiny_model(tmp_path_factory):
     LlamaForCausalLM(cfg).save_pretrained(out)
     tok.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    """A misbehaving OpenAI-compatible server on loopback (:class:`tests.helpers.Faulty`)."""
+    from tests.helpers import Faulty, serve
+
+    with serve(Faulty) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def judge_url():
+    """A rule-exact judge server on loopback (:class:`tests.helpers.JudgeServer`)."""
+    from tests.helpers import JudgeServer, serve
+
+    with serve(JudgeServer) as url:
+        yield url

@@ -67,15 +67,3 @@ def save_trainer_final(trainer, tokenizer, final: str, lora_base: str | None = N
         os.replace(tmp, final)
     trainer.accelerator.wait_for_everyone()
     return final
-
-
-def weights_digest(model) -> str:
-    """SHA-256 of this rank's parameters (under DDP every rank must give the same; the
-    distributed tests compare them)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name, param in sorted(model.named_parameters()):
-        digest.update(name.encode())
-        digest.update(param.detach().float().cpu().numpy().tobytes())
-    return digest.hexdigest()

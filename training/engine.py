@@ -23,13 +23,25 @@ def world_size() -> int:
 
 
 def trainer_kwargs() -> dict:
-    """Keyword arguments every RAMP ``TrainingArguments`` gets."""
+    """Keyword arguments every RAMP ``TrainingArguments`` gets: the CPU only when there is no
+    accelerator, and the Trainer's progress bar only where RAMP draws bars
+    (:func:`ramp.logs.progress_enabled`: a terminal, not CI, not ``--quiet``)."""
     import torch
+
+    from ramp.logs import progress_enabled
 
     cpu = not torch.accelerator.is_available()
     if cpu:
         _restore_indexed_cpu_locations()
-    return {"use_cpu": cpu}
+    return {"use_cpu": cpu, "disable_tqdm": not progress_enabled()}
+
+
+def quiet_printer(trainer) -> None:
+    """Without its bar the Trainer prints every log dict to stdout (``PrinterCallback``); RAMP
+    logs its own step lines (``training`` logger) and writes ``metrics.jsonl`` instead."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
 
 
 @functools.cache

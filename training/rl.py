@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import logging
 import os
 import time
@@ -35,6 +34,7 @@ from agents.loop import AgentEpisode, AgentLoop, LoopConfig, TokenTrace
 from agents.search.simulated import SimulatedConfig
 from ramp.curriculum import by_num_masks
 from ramp.rewards import REWARDS
+from ramp.text import stable_hash
 from training import checkpoints, engine
 from training.eval import load_items
 
@@ -58,7 +58,7 @@ class RLConfig:
             "else on the frozen reference)"
         },
     )
-    output_dir: str = field(default="", metadata={"help": "checkpoints, metrics.jsonl, final/"})
+    output: str = field(default="", metadata={"help": "checkpoints, metrics.jsonl, final/"})
     algorithm: str = field(
         default="grpo",
         metadata={"help": "grpo (advantages normalised per group) | reinforce_pp (by the batch std)"},
@@ -86,25 +86,34 @@ class RLConfig:
         metadata={"help": "updates per batch of rollouts (TRL num_iterations); clipping acts only above 1"},
     )
     max_length: int = field(default=1024, metadata={"help": "prompt + completion tokens at most"})
-    save_steps: int = field(default=5, metadata={"help": "checkpoint-N every N steps"})
+    save_steps: int = field(
+        default=5, metadata={"help": "checkpoint-N every N steps; a rerun resumes from the newest"}
+    )
     keep_checkpoints: int = field(default=2, metadata={"help": "newest checkpoints kept"})
     rewards: dict[str, float] = field(
         default_factory=lambda: {"format": 0.2, "answer_recall": 0.8},
         metadata={"help": "weighted ramp.rewards functions (+ judge)"},
     )
     loop: LoopConfig = field(
-        default_factory=lambda: LoopConfig(max_turns=3, topk=2, retries=0, max_tokens=64, temperature=1.0)
+        default_factory=lambda: LoopConfig(max_turns=2, topk=2, retries=0, max_tokens=48, temperature=1.0),
+        metadata={"help": "the rollouts' agent loop"},
     )
-    simulated: SimulatedConfig = field(default_factory=SimulatedConfig)
+    simulated: SimulatedConfig = field(
+        default_factory=lambda: SimulatedConfig(total_steps=10, max_tokens=200),
+        metadata={"help": "the ZeroSearch engine of index 'simulated'"},
+    )
     judge: LLMConfig = field(
         default_factory=LLMConfig,
-        metadata={"help": "the judge reward's LLM; hf with model '' is the frozen reference"},
+        metadata={
+            "help": "the judge reward's LLM; hf with model '' is the frozen reference; or openai: "
+            "base_url + model of e.g. a 72B judge on vLLM"
+        },
     )
-    judge_prompt_version: str = "v1"
+    judge_prompt_version: str = field(default="v1", metadata={"help": "the judge reward's prompt version"})
     split: str = field(default="train", metadata={"help": "task split (RAMP task dirs)"})
-    prompt_version: str = "v1"
+    prompt_version: str = field(default="v1", metadata={"help": "agent_ramp / agent_qa prompt version"})
     limit: int | None = field(default=None, metadata={"help": "first N tasks / questions"})
-    seed: int = 0
+    seed: int = field(default=0, metadata={"help": "task order, sampling, init"})
     bf16: bool = field(default=True, metadata={"help": "bf16 mixed precision (CPU autocast or GPU)"})
     gradient_checkpointing: bool = field(default=False, metadata={"help": "trade compute for memory"})
     use_vllm: bool = field(default=False, metadata={"help": "rollouts on vLLM (CUDA) instead of HF generate"})
@@ -125,8 +134,7 @@ def stage(items) -> int:
 def stable_seed(*parts: int) -> int:
     """A sampling seed from (seed, step, round, rank): distinct for every combination (the
     agent loop adds its own small turn and chunk offsets)."""
-    digest = hashlib.sha256(repr(parts).encode()).digest()
-    return int.from_bytes(digest[:4], "little") & 0x3FFFFFFF
+    return stable_hash("rollout-seed", *parts) & 0x3FFFFFFF
 
 
 def informative_groups(rewards: list[float], group_size: int) -> list[int]:
@@ -468,8 +476,8 @@ def _round(value, digits: int):
 
 def check(cfg: RLConfig) -> None:
     """Config errors, before any model loads."""
-    if not (cfg.model and cfg.tasks and cfg.index and cfg.output_dir):
-        raise ValueError("rl needs model=, tasks=, index= and output_dir=")
+    if not (cfg.model and cfg.tasks and cfg.index and cfg.output):
+        raise ValueError("rl needs model=, tasks=, index= and output=")
     if cfg.algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}")
     if cfg.dynamic_sampling and cfg.algorithm != "grpo":
@@ -506,7 +514,7 @@ def _trainer_args(cfg: RLConfig):
         else {}
     )
     return GRPOConfig(
-        output_dir=cfg.output_dir,
+        output_dir=cfg.output,
         max_steps=cfg.steps,
         per_device_train_batch_size=batch,
         gradient_accumulation_steps=1,
@@ -614,13 +622,14 @@ def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
         processing_class=tokenizer,
         rollout_func=rollout,
     )
+    engine.quiet_printer(trainer)
     trainer_box.append(trainer)
     check_sharding(trainer.accelerator, cfg)
-    resume = checkpoints.latest(cfg.output_dir)
+    resume = checkpoints.latest(cfg.output)
     start_step = checkpoints.step_of(resume)
-    metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
+    metrics_path = os.path.join(cfg.output, "metrics.jsonl")
     if trainer.is_world_process_zero():
-        os.makedirs(cfg.output_dir, exist_ok=True)
+        os.makedirs(cfg.output, exist_ok=True)
         checkpoints.keep_metrics_until(metrics_path, start_step)
     rows = StepRows(rollout, cfg)
     for callback in [engine.metrics_callback(metrics_path, rows), *(callbacks or [])]:
@@ -632,10 +641,10 @@ def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
     trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - t0
     # save
-    final = checkpoints.save_trainer_final(trainer, tokenizer, os.path.join(cfg.output_dir, "final"))
+    final = checkpoints.save_trainer_final(trainer, tokenizer, os.path.join(cfg.output, "final"))
     return engine.write_summary(
         trainer,
-        cfg.output_dir,
+        cfg.output,
         {
             "steps": cfg.steps,
             "resumed_from": start_step,

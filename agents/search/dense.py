@@ -54,13 +54,15 @@ def load_encoder(params: DenseParams):
     return encoder
 
 
-def encode(encoder, texts: Sequence[str], prefix: str, batch_size: int) -> np.ndarray:
+def encode(
+    encoder, texts: Sequence[str], prefix: str, batch_size: int, show_progress: bool = False
+) -> np.ndarray:
     vectors = encoder.encode(
         [prefix + t for t in texts],
         batch_size=batch_size,
         normalize_embeddings=True,
         convert_to_numpy=True,
-        show_progress_bar=False,
+        show_progress_bar=show_progress,
     )
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -69,7 +71,10 @@ def build(docs, out: Path, params: DenseParams) -> None:
     import faiss
 
     encoder = load_encoder(params)
-    vectors = encode(encoder, [c for _, _, c in docs], params.passage_prefix, params.batch_size)
+    from ramp.logs import progress_enabled
+
+    texts = [c for _, _, c in docs]
+    vectors = encode(encoder, texts, params.passage_prefix, params.batch_size, progress_enabled())
     dim = vectors.shape[1]
     if params.index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, params.hnsw_m, faiss.METRIC_INNER_PRODUCT)

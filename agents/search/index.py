@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from agents.search.docstore import DocStore, file_sha256, read_corpus, write_docs
+from ramp.logs import progress
+from ramp.records import check_complete
 from ramp.search import Retriever
 
 MANIFEST = "manifest.json"
@@ -71,7 +73,8 @@ def build_index(
     """Index ``corpus`` (wiki-18 JSONL) into ``output``; returns the manifest."""
     corpus, output = Path(corpus), Path(output)
     p = _params(backend, params)
-    docs = list(read_corpus(corpus))
+    check_complete(str(corpus))
+    docs = list(progress(read_corpus(corpus), desc=f"read {corpus.name}", unit="doc"))
     if not docs:
         raise ValueError(f"{corpus} holds no documents")
     ids = [d[0] for d in docs]

@@ -6,7 +6,10 @@
 ``"exclude_ids": [[...] per query]`` hides documents. ``GET /health`` reports the index.
 
 Concurrent requests are micro-batched: a single thread drains the queue and calls the
-backend once per batch. Malformed requests get a 4xx JSON error; the server stays up.
+backend once per batch of at most ``max_batch`` queries. A large request is served a share
+of each batch, round robin with the others, so small requests are not starved behind it.
+Malformed requests get a 4xx JSON error; the server stays up. A client that stalls is
+dropped after ``client_timeout`` seconds; a client that goes away is one log line.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sys
 import threading
+import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +33,7 @@ MAX_BODY = 8 << 20
 MAX_TOPK = 1000
 # queries x topk per request: one 13 KB request (400 queries x topk 1000) made a 259 MB reply
 MAX_RESULTS = 20_000
+CLIENT_TIMEOUT = 30.0  # seconds a connection may stall between bytes
 
 
 class BadRequest(ValueError):
@@ -79,8 +85,22 @@ def render(hits: list[list[Hit]], return_scores: bool) -> dict[str, Any]:
     return {"result": [[doc(h) for h in q] for q in hits]}
 
 
+@dataclass
+class _Job:
+    """One request in the batcher: its hits so far."""
+
+    request: Request
+    future: Future
+    hits: list[list[Hit]] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> int:
+        return len(self.request.queries) - len(self.hits)
+
+
 class Batcher:
-    """Collects queries from concurrent requests and searches them in one backend call."""
+    """Collects queries from concurrent requests and searches them in one backend call per
+    batch of at most ``max_batch`` queries, each waiting request getting a fair share."""
 
     def __init__(self, retriever: Retriever, max_batch: int = 256, max_wait: float = 0.002):
         self.retriever, self.max_batch, self.max_wait = retriever, max_batch, max_wait
@@ -94,43 +114,81 @@ class Batcher:
         return future
 
     def _loop(self) -> None:
+        active: list[_Job] = []
         while True:
-            items = [self.pending.get()]
-            size = len(items[0][0].queries)
-            while size < self.max_batch:
+            if not active:
+                active.append(_Job(*self.pending.get()))
+            deadline = time.monotonic() + self.max_wait
+            while sum(j.remaining for j in active) < self.max_batch:
                 try:
-                    item = self.pending.get(timeout=self.max_wait)
+                    active.append(_Job(*self.pending.get(timeout=max(0.0, deadline - time.monotonic()))))
                 except queue.Empty:
                     break
-                items.append(item)
-                size += len(item[0].queries)
-            self._run(items)
+            self._run(active)
+            active = [j for j in active if j.remaining and not j.future.done()]
 
-    def _run(self, items: list[tuple[Request, Future]]) -> None:
-        queries = [q for req, _ in items for q in req.queries]
-        exclude = [e for req, _ in items for e in (req.exclude_ids or [[]] * len(req.queries))]
-        k = max(req.topk for req, _ in items)
+    def _shares(self, jobs: list[_Job]) -> list[int]:
+        """Queries per job in the next batch: an equal share first, then what is left over
+        in arrival order."""
+        fair = max(1, self.max_batch // len(jobs))
+        take = [min(fair, j.remaining) for j in jobs]
+        room = self.max_batch - sum(take)
+        for i, j in enumerate(jobs):
+            more = max(0, min(room, j.remaining - take[i]))
+            take[i] += more
+            room -= more
+        return take
+
+    def _run(self, jobs: list[_Job]) -> None:
+        for j in jobs:
+            if not j.request.queries:
+                j.future.set_result([])
+        jobs = [j for j in jobs if j.remaining]
+        if not jobs:
+            return
+        take = self._shares(jobs)
+        queries, exclude = [], []
+        for j, n in zip(jobs, take):
+            start, req = len(j.hits), j.request
+            queries += req.queries[start : start + n]
+            exclude += (req.exclude_ids or [[]] * len(req.queries))[start : start + n]
+        k = max(j.request.topk for j, n in zip(jobs, take) if n)
         try:
-            hits = self.retriever.search(queries, k, exclude) if queries else []
-        except Exception as exc:  # the backend failed: every waiting request gets a 500
+            hits = self.retriever.search(queries, k, exclude)
+        except Exception as exc:  # the backend failed: every request in the batch gets a 500
             log.exception("backend search failed")
-            for _, future in items:
-                future.set_exception(exc)
+            for j, n in zip(jobs, take):
+                if n:
+                    j.future.set_exception(exc)
             return
         self.batches += 1
         pos = 0
-        for req, future in items:
-            part = hits[pos : pos + len(req.queries)]
-            pos += len(req.queries)
-            future.set_result([h[: req.topk] for h in part])
+        for j, n in zip(jobs, take):
+            j.hits += [h[: j.request.topk] for h in hits[pos : pos + n]]
+            pos += n
+            if not j.remaining:
+                j.future.set_result(j.hits)
 
 
-def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float, max_results: int = MAX_RESULTS):
+def make_handler(
+    batcher: Batcher,
+    info: dict[str, Any],
+    timeout: float,
+    max_results: int = MAX_RESULTS,
+    client_timeout: float = CLIENT_TIMEOUT,
+):
     class Handler(BaseHTTPRequestHandler):
         server_version = "ramp-retriever"
+        # a socket timeout per connection: a client that stalls mid-request is dropped
+        # (300 stalled clients used to hold 300 threads and fds forever)
+        timeout = client_timeout
+        batcher_ = batcher  # for tests and introspection
 
-        def log_message(self, fmt, *args):  # quiet by default; errors are logged below
-            log.debug(fmt, *args)
+        def log_message(self, fmt, *args):  # one line per request at debug (--verbose)
+            log.debug("%s " + fmt, self.client_address[0], *args)
+
+        def log_error(self, fmt, *args):  # a stalled (timed out) or malformed request: one line
+            log.info("client %s:%s: " + fmt, *self.client_address[:2], *args)
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             body = json.dumps(payload).encode("utf-8")
@@ -192,6 +250,29 @@ def make_handler(batcher: Batcher, info: dict[str, Any], timeout: float, max_res
 class RetrievalHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # listen() backlog: bursts of clients queue instead of failing
+    _accept_logged = 0.0
+
+    def handle_error(self, request, client_address) -> None:
+        """One line per failed connection (a client that went away or stalled), not the
+        full traceback socketserver prints (517 KB of them under load)."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.info("client %s:%s: %s", *client_address[:2], exc or type(exc).__name__)
+        else:
+            log.error("client %s:%s: %s: %s", *client_address[:2], type(exc).__name__, exc)
+
+    def get_request(self):
+        """``accept()``; a failure (e.g. EMFILE at the open-file limit) is logged, at most every
+        10 s, instead of the silent retry loop socketserver has."""
+        try:
+            return super().get_request()
+        except OSError as exc:
+            now = time.monotonic()
+            if now - self._accept_logged > 10:
+                self._accept_logged = now
+                log.error("cannot accept connections: %s (raise the open-file limit: ulimit -n)", exc)
+            time.sleep(0.01)
+            raise
 
 
 def make_server(
@@ -201,9 +282,11 @@ def make_server(
     info: dict[str, Any] | None = None,
     timeout: float = 60.0,
     max_results: int = MAX_RESULTS,
+    client_timeout: float = CLIENT_TIMEOUT,
 ) -> ThreadingHTTPServer:
     if max_results < 1:
         raise ValueError(f"max_results must be >= 1, not {max_results}")
-    return RetrievalHTTPServer(
-        (host, port), make_handler(Batcher(retriever), info or {}, timeout, max_results)
-    )
+    if client_timeout <= 0:
+        raise ValueError(f"client_timeout must be > 0, not {client_timeout}")
+    handler = make_handler(Batcher(retriever), info or {}, timeout, max_results, client_timeout)
+    return RetrievalHTTPServer((host, port), handler)

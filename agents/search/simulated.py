@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agents.prompts import load
 from ramp.llm import LLM, LLMError, Sampling
@@ -23,17 +23,25 @@ _DOC = re.compile(r"^\s*[*#]*\s*Doc(?:ument)?\s*(\d+)\s*[:.)\-]\s*[*]*\s*(.*)$",
 
 @dataclass
 class SimulatedConfig:
-    # the simulating LLM: a fine-tuned simulator (ramp sft on ramp simulator-data), a Hub name
-    # or gguf:...; "" = the stage's own model (RL: the frozen reference)
-    model: str = ""
-    total_steps: int = 100
-    p_start: float = 0.0
-    p_end: float = 0.5
-    base: float = 4.0
-    seed: int = 0
-    prompt_version: str = "v1"
-    max_tokens: int = 400
-    temperature: float = 0.0
+    model: str = field(
+        default="",
+        metadata={
+            "help": "the simulating LLM: a fine-tuned simulator (ramp sft on ramp simulator-data), a Hub "
+            "name or gguf:...; '' = the stage's own model (RL: the frozen reference)"
+        },
+    )
+    total_steps: int = field(default=100, metadata={"help": "steps of the noise schedule"})
+    p_start: float = field(default=0.0, metadata={"help": "noisy-document probability at step 0"})
+    p_end: float = field(default=0.5, metadata={"help": "noisy-document probability at total_steps"})
+    base: float = field(
+        default=4.0, metadata={"help": "base b of the exponential rise from p_start to p_end (ZeroSearch)"}
+    )
+    seed: int = field(default=0, metadata={"help": "the noisy draws and the sampling"})
+    prompt_version: str = field(
+        default="v1", metadata={"help": "simulated_search_{useful,noisy}.<v>.txt prompts"}
+    )
+    max_tokens: int = field(default=400, metadata={"help": "generation budget of one simulated search"})
+    temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})
 
 
 def parse_documents(text: str, k: int) -> list[str]:

@@ -69,7 +69,9 @@ class LLMRoles:
 
     def plan(self, tasks):
         prompts = [
-            self._prompt("planner", title=t.title, num_masks=t.num_masks, masked_text=t.masked_text)
+            self._prompt(
+                "planner", title=t.title, num_masks=t.num_masks, masked_text=t.masked_text, mask=t.mask_token
+            )
             for t in tasks
         ]
 
@@ -117,7 +119,8 @@ class LLMRoles:
             self._prompt(
                 "observer",
                 title=t.title,
-                context=mask_sentence(t.masked_text, i),
+                context=mask_sentence(t.masked_text, i, t.mask_token),
+                mask=t.mask_token,
                 documents=format_information(hits) or "(no results)",
             )
             for t, i, hits in items

@@ -26,11 +26,11 @@ TERMINAL = ("done", "failed")
 
 @dataclass
 class TeacherConfig:
-    max_turns: int = 5
-    topk: int = 3
-    max_attempts: int = 2
-    exclude_source: bool = False  # hide the task's own passage from search
-    prompt_version: str = "v1"
+    max_turns: int = field(default=5, metadata={"help": "assistant turns at most (searches: one fewer)"})
+    topk: int = field(default=3, metadata={"help": "passages per search"})
+    max_attempts: int = field(default=2, metadata={"help": "searches per mask before giving up on it"})
+    exclude_source: bool = field(default=False, metadata={"help": "hide the task's own passage from search"})
+    prompt_version: str = field(default="v1", metadata={"help": "the agent_ramp.<v>.txt task prompt"})
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Episode:
 
 def ramp_prompt(task: Task, version: str = "v1") -> str:
     return load("agent_ramp", version).format(
-        title=task.title, num_masks=task.num_masks, masked_text=task.masked_text
+        title=task.title, num_masks=task.num_masks, masked_text=task.masked_text, mask=task.mask_token
     )
 
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ramp.metrics import per_mask, token_f1
-from ramp.records import Task
+from ramp.records import MASK_TOKEN, Task
 from ramp.search import Hit
 
-MASK = "[mask]"
 _WORD = re.compile(r"\w+")
 _STOP = frozenset(
     "a an and are as at be but by for from had has have he her his in into is it its of on or "
@@ -67,26 +66,28 @@ class Judge(Protocol):
 # ----- context helpers -------------------------------------------------------------------
 
 
-def mask_spans(masked_text: str) -> list[tuple[int, int]]:
-    spans, pos = [], masked_text.find(MASK)
+def mask_spans(masked_text: str, mask: str = MASK_TOKEN) -> list[tuple[int, int]]:
+    spans, pos = [], masked_text.find(mask)
     while pos != -1:
-        spans.append((pos, pos + len(MASK)))
-        pos = masked_text.find(MASK, pos + 1)
+        spans.append((pos, pos + len(mask)))
+        pos = masked_text.find(mask, pos + 1)
     return spans
 
 
-def mask_sentence(masked_text: str, index: int) -> str:
-    """The sentence around the ``index``-th mask (other masks kept as ``[mask]``)."""
-    start, end = mask_spans(masked_text)[index]
+def mask_sentence(masked_text: str, index: int, mask: str = MASK_TOKEN) -> str:
+    """The sentence around the ``index``-th mask (other masks kept as the mask token)."""
+    start, end = mask_spans(masked_text, mask)[index]
     left = max(masked_text.rfind(". ", 0, start), masked_text.rfind("\n", 0, start))
     right_candidates = [p for p in (masked_text.find(". ", end), masked_text.find("\n", end)) if p != -1]
     right = min(right_candidates) + 1 if right_candidates else len(masked_text)
     return masked_text[left + 1 if left != -1 else 0 : right].strip()
 
 
-def context_words(masked_text: str, index: int, n: int) -> tuple[list[str], list[str]]:
+def context_words(
+    masked_text: str, index: int, n: int, mask: str = MASK_TOKEN
+) -> tuple[list[str], list[str]]:
     """Up to ``n`` words left and right of the mask, stopping at another mask."""
-    spans = mask_spans(masked_text)
+    spans = mask_spans(masked_text, mask)
     start, end = spans[index]
     prev_end = spans[index - 1][1] if index > 0 else 0
     next_start = spans[index + 1][0] if index + 1 < len(spans) else len(masked_text)
@@ -95,8 +96,8 @@ def context_words(masked_text: str, index: int, n: int) -> tuple[list[str], list
     return left, right
 
 
-def keywords(text: str) -> list[str]:
-    text = text.replace(MASK, " ")
+def keywords(text: str, mask: str = MASK_TOKEN) -> list[str]:
+    text = text.replace(mask, " ")
     seen, out = set(), []
     for w in _WORD.findall(text):
         lw = w.lower()
@@ -145,7 +146,7 @@ def align_fill(
                 if not m:
                     continue
                 fill = m.group("fill").strip(" ,;:()\"'")
-                if fill and 1 <= len(fill.split()) <= max_words and MASK not in fill:
+                if fill and 1 <= len(fill.split()) <= max_words and MASK_TOKEN not in fill:
                     best = (fill, anchors, rank)
                     break
     return best
@@ -160,7 +161,7 @@ class RulePlanner:
         for t in tasks:
             intents = []
             for i in range(t.num_masks):
-                words = keywords(mask_sentence(t.masked_text, i))[:12]
+                words = keywords(mask_sentence(t.masked_text, i, t.mask_token), t.mask_token)[:12]
                 intents.append(f"{t.title}: " + " ".join(words))
             out.append(
                 Plan(
@@ -180,9 +181,9 @@ class RuleRewriter:
     def rewrite(self, items):
         out = []
         for task, index, intent, attempt in items:
-            left, right = context_words(task.masked_text, index, 6)
+            left, right = context_words(task.masked_text, index, 6, task.mask_token)
             near = keywords(" ".join(left + right))
-            sentence = keywords(mask_sentence(task.masked_text, index))
+            sentence = keywords(mask_sentence(task.masked_text, index, task.mask_token), task.mask_token)
             title = task.title
             variants = [
                 " ".join([title, *near]),
@@ -207,9 +208,9 @@ class RuleObserver:
     def observe(self, items):
         out = []
         for task, index, hits in items:
-            left, right = context_words(task.masked_text, index, self.context)
+            left, right = context_words(task.masked_text, index, self.context, task.mask_token)
             found = align_fill(hits, left, right, self.max_words)
-            around = " ".join(left[-3:]) + " [mask] " + " ".join(right[:3])
+            around = " ".join(left[-3:]) + f" {task.mask_token} " + " ".join(right[:3])
             if found is None:
                 out.append(
                     Observation(

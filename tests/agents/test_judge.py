@@ -1,41 +1,8 @@
 """The model-based judge reward against a real loopback judge server and the real SmolLM2."""
 
-import json
-import re
-
-import pytest
-
 from agents.judge import judge_reward
 from agents.llm import LLMConfig, make_llm
-from tests.agents.loopback import JSONHandler, serve
-
-
-class JudgeServer(JSONHandler):
-    """An OpenAI-compatible endpoint whose "model" is a strict rule: correct when every
-    predicted fill equals (case-insensitively) the gold or one of the listed golds.
-    Model name "down" answers HTTP 500."""
-
-    prompts: list[str] = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if body["model"] == "down":
-            return self._send(500, '{"error": "boom"}')
-        prompt = body["messages"][-1]["content"]
-        JudgeServer.prompts.append(prompt)
-        pairs = re.findall(r'predicted "(.*?)", correct (.*)', prompt)
-        ok = pairs and all(
-            p.lower() in [g.lower() for g in re.findall(r'"(.*?)"', gold)] for p, gold in pairs
-        )
-        text = f"<verdict>{'correct' if ok else 'incorrect'}</verdict>"
-        self._send(200, json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}))
-
-
-@pytest.fixture(scope="module")
-def judge_url():
-    with serve(JudgeServer) as url:
-        yield url
-
+from tests.helpers import JudgeServer
 
 COMPLETIONS = [
     "<think>found it</think><answer>Paris | 1889</answer>",  # RAMP, both fills right

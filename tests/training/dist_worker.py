@@ -14,10 +14,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
+def weights_digest(model) -> str:
+    """SHA-256 of this rank's parameters (under DDP every rank must give the same; the
+    distributed tests compare them)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, param in sorted(model.named_parameters()):
+        digest.update(name.encode())
+        digest.update(param.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def digest_callback(box: dict):
     from transformers import TrainerCallback
-
-    from training.checkpoints import weights_digest
 
     class Digest(TrainerCallback):
         def on_train_end(self, args, state, control, model=None, **kwargs):

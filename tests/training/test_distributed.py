@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.test_sft import sft_cfg
+from tests.helpers import sft_cfg
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = ROOT / "tests" / "training" / "dist_worker.py"
@@ -58,19 +58,12 @@ def rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-@pytest.fixture(scope="module")
-def sft_traces(demo_data, tmp_path_factory):
-    from tests.training.test_sft import traces
-
-    return traces.__wrapped__(demo_data, tmp_path_factory)
-
-
 def sft_overrides(tiny_model, traces, out, **kw):
     cfg = sft_cfg(tiny_model, traces, out, batch_size=4, max_steps=6, save_steps=3, **kw)
     keep = (
         "model",
         "traces",
-        "output_dir",
+        "output",
         "batch_size",
         "lr",
         "warmup_steps",
@@ -82,12 +75,12 @@ def sft_overrides(tiny_model, traces, out, **kw):
     return {k: getattr(cfg, k) for k in keep}
 
 
-def test_sft_two_processes_match_one(tiny_model, sft_traces, tmp_path):
+def test_sft_two_processes_match_one(tiny_model, traces, tmp_path):
     """Same global batch (4 traces/step): 1 process accumulates 4 micro-batches, 2 processes
     2 each. Loss per step agrees within 1e-4 relative (fp32; only the order of the gradient
     sum differs); both ranks end with the same weights; rank 0 alone writes the files."""
-    launch(1, "sft", tmp_path / "one", sft_overrides(tiny_model, sft_traces, tmp_path / "one"))
-    two = launch(2, "sft", tmp_path / "two", sft_overrides(tiny_model, sft_traces, tmp_path / "two"))
+    launch(1, "sft", tmp_path / "one", sft_overrides(tiny_model, traces, tmp_path / "one"))
+    two = launch(2, "sft", tmp_path / "two", sft_overrides(tiny_model, traces, tmp_path / "two"))
     assert two[0]["processes"] == 2
     assert two[0]["weights_sha256"] == two[1]["weights_sha256"]
     a, b = rows(tmp_path / "one" / "metrics.jsonl"), rows(tmp_path / "two" / "metrics.jsonl")
@@ -100,18 +93,18 @@ def test_sft_two_processes_match_one(tiny_model, sft_traces, tmp_path):
     assert not list((tmp_path / "two").glob("*.tmp"))
 
 
-def test_sft_resumes_under_two_processes(tiny_model, sft_traces, tmp_path):
+def test_sft_resumes_under_two_processes(tiny_model, traces, tmp_path):
     """A run killed after checkpoint-3 (later files removed, as a kill leaves them) resumes
     under 2 processes at step 3 and ends with the uninterrupted run's metrics and weights."""
     import shutil
 
-    full = launch(2, "sft", tmp_path / "full", sft_overrides(tiny_model, sft_traces, tmp_path / "full"))
+    full = launch(2, "sft", tmp_path / "full", sft_overrides(tiny_model, traces, tmp_path / "full"))
     out = tmp_path / "killed"
     shutil.copytree(tmp_path / "full", out)
     shutil.rmtree(out / "checkpoint-6")
     shutil.rmtree(out / "final")
     (out / "summary.json").unlink()
-    resumed = launch(2, "sft", out, sft_overrides(tiny_model, sft_traces, out))
+    resumed = launch(2, "sft", out, sft_overrides(tiny_model, traces, out))
     assert resumed[0]["resumed_from"] == 3
     assert resumed[0]["weights_sha256"] == full[0]["weights_sha256"]
     assert [r["loss"] for r in rows(out / "metrics.jsonl")] == [
@@ -124,7 +117,7 @@ def rl_overrides(tiny_model, demo_data, out):
         "model": tiny_model,
         "tasks": demo_data / "data" / "tasks",
         "index": demo_data / "index",
-        "output_dir": out,
+        "output": out,
         "steps": 4,
         "prompts_per_step": 2,
         "group_size": 2,

@@ -99,8 +99,7 @@ def test_eval_reports_llm_judge_accuracy(demo_data, tmp_path):
     drops the stop string "</answer>"; the judge is the strict rule server of
     tests/agents/test_judge.py."""
     from agents.llm import LLMConfig
-    from tests.agents.loopback import JSONHandler, serve
-    from tests.agents.test_judge import JudgeServer
+    from tests.helpers import JSONHandler, JudgeServer, serve
 
     class Lisbon(JSONHandler):
         def do_POST(self):

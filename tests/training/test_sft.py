@@ -4,40 +4,8 @@ import json
 
 import pytest
 
+from tests.helpers import sft_cfg
 from training.sft import SFTConfig, plan_steps, train
-
-
-@pytest.fixture(scope="module")
-def traces(demo_data, tmp_path_factory):
-    from agents.traces import TracesConfig, run
-    from ramp.cli import CONFIG_DIR
-    from ramp.config import load_config
-
-    out = tmp_path_factory.mktemp("traces")
-    cfg = load_config(
-        TracesConfig,
-        CONFIG_DIR / "traces" / "default.yaml",
-        [],
-        {"tasks": str(demo_data / "data" / "tasks"), "index": str(demo_data / "index"), "output": str(out)},
-    )
-    run(cfg)
-    return out
-
-
-def sft_cfg(model, traces, out, **kw):
-    base = dict(
-        model=str(model),
-        traces=str(traces),
-        output_dir=str(out),
-        batch_size=2,
-        lr=3e-3,
-        warmup_steps=1,
-        save_steps=3,
-        max_length=512,
-        bf16=False,
-    )
-    base.update(kw)
-    return SFTConfig(**base)
 
 
 def test_curriculum_plan_orders_stages(tiny_model, traces):
@@ -104,9 +72,7 @@ def test_tensorboard_without_the_package_is_one_clear_error(monkeypatch, tmp_pat
     import sys
 
     monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if not installed
-    cfg = SFTConfig(
-        model="m", traces=str(tmp_path), output_dir=str(tmp_path / "o"), report_to=["tensorboard"]
-    )
+    cfg = SFTConfig(model="m", traces=str(tmp_path), output=str(tmp_path / "o"), report_to=["tensorboard"])
     with pytest.raises(ValueError, match=r"pip install -e '\.\[tb\]'"):
         train(cfg)
 

@@ -13,8 +13,8 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from tests.agents.loopback import server_process
 from tests.conftest import ROOT, SMOLLM2
+from tests.helpers import server_process
 from training.verl_export import AGENT_NAME, VERL_SCHEMA, export_verl
 from training.verl_reward import compute_score
 
