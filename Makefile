@@ -67,6 +67,7 @@ test-all: setup
 
 bench: setup
 	$(BIN)/python bench/bench_data.py
+	$(BIN)/python bench/bench_spans.py
 	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_traces.py
 	$(BIN)/python bench/bench_sft.py

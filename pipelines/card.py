@@ -74,6 +74,14 @@ Rejected records (dead letters in `rejects/`, each with its reason):
 
 {_table(stats["rejects_by_reason"], ("stage/reason", "records"))}
 
+## Span candidates dropped, by rule
+
+A candidate span is dropped when it is a fragment, gives itself away or is not a fact worth
+a search (`spans.*` in the config): a DATE with no digit, a small number word, a span glued
+to a word, the title or a word of it, its acronym beside it, a country/demonym pair.
+
+{_table(stats.get("span_drops", {}), ("rule", "candidates"))}
+
 ## Columns (`tasks`)
 
 | column | meaning |
@@ -86,6 +94,7 @@ Rejected records (dead letters in `rejects/`, each with its reason):
 | `spans` | `start`, `end` (character offsets in `text`), `label`, `text` per answer |
 | `num_masks`, `num_candidates` | masks in this task, salient spans it was drawn from |
 | `strategy`, `split` | masking strategy; split by a stable hash of the source article |
+| `mask_token` | what stands for each answer in `masked_text` |
 
 ## Provenance and license
 

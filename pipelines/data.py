@@ -66,7 +66,7 @@ def build(p: beam.Pipeline, cfg: DataConfig, paths: list[str], staging: str) -> 
         | "RouteDup" >> beam.ParDo(SplitRecords()).with_outputs(REJECT, main="docs")
     )
     passages = unique.docs | "Passages" >> beam.FlatMap(split_passages, cfg.words_per_passage)
-    masked = passages | "Mask" >> MaskPassages(cfg)
+    masked, span_counts = passages | "Mask" >> MaskPassages(cfg)
     rejects = (records[REJECT], unique[REJECT], masked[REJECT]) | "AllRejects" >> beam.Flatten()
 
     join = FileSystems.join
@@ -98,7 +98,7 @@ def build(p: beam.Pipeline, cfg: DataConfig, paths: list[str], staging: str) -> 
         sort_key=lambda r: (r.stage, r.id, r.reason),
     )
     (
-        (unique.docs, passages, masked.tasks, rejects)
+        (unique.docs, passages, masked.tasks, rejects, span_counts)
         | "Everything" >> beam.Flatten()
         | "Count" >> beam.CombineGlobally(MergeCounts())
         | "CountsJson" >> beam.Map(json.dumps, sort_keys=True)
@@ -150,6 +150,8 @@ def stats_from_counts(
         "masks_per_task": group("masks_per_task/"),
         "labels": group("labels/"),
         "rejects_by_reason": rejects,
+        "span_drops": group("span_drops/"),
+        "span_fixes": group("span_fixes/"),
         "mean_passage_words": round(counts.get("passage_words", 0) / passages, 2) if passages else 0,
         "strategy": cfg.masking.strategy,
         "seed": cfg.seed,

@@ -14,6 +14,7 @@ from ramp.spans import salient_candidates
 from ramp.text import content_id
 
 REJECT = "rejects"
+SPAN_COUNTS = "span_counts"  # a Counter per batch: span_drops/<reason>, span_fixes/<fix>
 
 
 class SplitRecords(beam.DoFn):
@@ -71,9 +72,13 @@ class SpacyCandidates(beam.DoFn):
 
         texts = [p.text for p in batch]
         parsed = extract(self.nlp, texts, self.cfg.spacy.batch_size, self.cfg.spans.terms)
+        counts: Counter = Counter()
         for passage, (ents, chunks) in zip(batch, parsed):
-            spans = salient_candidates(passage.text, passage.title, ents, chunks, self.cfg.spans)
-            yield passage, spans
+            yield (
+                passage,
+                salient_candidates(passage.text, passage.title, ents, chunks, self.cfg.spans, counts),
+            )
+        yield beam.pvalue.TaggedOutput(SPAN_COUNTS, counts)
 
 
 class PplLosses(beam.DoFn):
@@ -101,7 +106,7 @@ def mask_one(item: tuple, cfg: DataConfig) -> Task | Reject:
 
 
 class MaskPassages(beam.PTransform):
-    """Passages -> tasks and rejects, by the configured strategy."""
+    """Passages -> (tasks and rejects, span counts), by the configured strategy."""
 
     def __init__(self, cfg: DataConfig):
         super().__init__()
@@ -117,12 +122,14 @@ class MaskPassages(beam.PTransform):
         )
         if cfg.masking.strategy == "random":
             items = passages | "NoSpans" >> beam.Map(lambda p: (p, []))
+            span_counts = passages.pipeline | "NoSpanCounts" >> beam.Create([])
         else:
-            items = (
+            spans = (
                 passages
                 | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-                | "Spans" >> beam.ParDo(SpacyCandidates(cfg))
+                | "Spans" >> beam.ParDo(SpacyCandidates(cfg)).with_outputs(SPAN_COUNTS, main="items")
             )
+            items, span_counts = spans.items, spans[SPAN_COUNTS]
         if cfg.masking.strategy == "ppl":
             items = (
                 items
@@ -131,12 +138,13 @@ class MaskPassages(beam.PTransform):
                 | "Losses" >> beam.ParDo(PplLosses(cfg))
             )
         failed = failed | "NoModel" >> beam.Map(lambda p: (p, []))  # mask_one rejects them
-        return (
+        routed = (
             (items, failed)
             | "Join" >> beam.Flatten()
             | "Mask" >> beam.Map(mask_one, cfg)
             | "Route" >> beam.ParDo(SplitRecords()).with_outputs(REJECT, main="tasks")
         )
+        return routed, span_counts
 
 
 def summary(record) -> Counter:
@@ -156,6 +164,8 @@ def summary(record) -> Counter:
         c["passage_words"] += record.num_words
     elif isinstance(record, Document):
         c["documents"] += 1
+    elif isinstance(record, Counter):  # span counts of one batch
+        c.update(record)
     return c
 
 

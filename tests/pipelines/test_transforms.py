@@ -64,7 +64,7 @@ def test_dedupe_keeps_one_document_per_id_and_rejects_the_rest():
 def test_mask_passages_with_real_spacy_gives_valid_tasks():
     short = Passage(id="s_0", source_id="s", index=0, title="S", text="Too short.", num_words=2)
     with BeamTestPipeline() as p:
-        result = p | beam.Create([PASSAGE, short]) | MaskPassages(cfg())
+        result, _ = p | beam.Create([PASSAGE, short]) | MaskPassages(cfg())
 
         def check_tasks(tasks):
             assert len(tasks) == 1
@@ -81,7 +81,7 @@ def test_mask_passages_with_real_spacy_gives_valid_tasks():
 
 def test_random_strategy_skips_spacy():
     with BeamTestPipeline() as p:
-        result = p | beam.Create([PASSAGE]) | MaskPassages(cfg(strategy="random"))
+        result, _ = p | beam.Create([PASSAGE]) | MaskPassages(cfg(strategy="random"))
         assert_that(result.tasks | beam.Map(lambda t: t.strategy), equal_to(["random"]))
 
 
@@ -149,7 +149,7 @@ def test_counts_combine():
 def test_ppl_strategy_with_the_real_smollm2():
     """The ``ppl`` strategy end to end in Beam with SmolLM2-135M (converted from PyPI GGUF)."""
     with BeamTestPipeline() as p:
-        result = p | beam.Create([PASSAGE]) | MaskPassages(cfg(strategy="ppl"))
+        result, _ = p | beam.Create([PASSAGE]) | MaskPassages(cfg(strategy="ppl"))
 
         def check(tasks):
             assert len(tasks) == 1 and tasks[0].strategy == "ppl"

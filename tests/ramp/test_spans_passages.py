@@ -36,8 +36,10 @@ def test_type_switches_and_title_filter():
     titled = salient_candidates(TEXT, "United Nations", e, [], SpanConfig())
     assert "United Nations" not in [c.text for c in titled]
     # A part of the title counts as the title.
-    titled = salient_candidates(TEXT, "Harry S. Truman", e, [], SpanConfig())
+    titled = salient_candidates(TEXT, "Harry S. Truman", e, [], SpanConfig(drop_title_words=False))
     assert "Harry Truman" in [c.text for c in titled]  # "harry truman" is not a phrase of it
+    titled = salient_candidates(TEXT, "Harry S. Truman", e, [], SpanConfig())
+    assert "Harry Truman" not in [c.text for c in titled]  # but it shares its words
     assert all(TEXT[c.start : c.end] == c.text for c in all_on)
 
 
@@ -71,3 +73,92 @@ def test_split_is_stable_and_by_document():
     share = splits.count("validation") / len(ids)
     assert 0.07 < share < 0.13
     assert all(split_of(i, 0.0) == "train" for i in ids[:50])
+
+
+# --- span rules (issue 13): each from a real Wikipedia passage the old rules got wrong ---
+
+
+def spans_of(text, title, entities, **cfg):
+    from collections import Counter
+
+    counts = Counter()
+    got = salient_candidates(text, title, entities, [], SpanConfig(**cfg), counts)
+    return [(s.text, s.label) for s in got], counts
+
+
+def ent(text, surface, label, nth=0):
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(surface, start + 1)
+    return (start, start + len(surface), label)
+
+
+def test_a_day_number_joins_its_month_year_date():
+    text = "Kurt Vonnegut was born 25 September 1941 in Indianapolis, the son of an architect."
+    ents = [ent(text, "25", "CARDINAL"), ent(text, "September 1941", "DATE")]
+    got, counts = spans_of(text, "Someone", ents)
+    assert got == [("25 September 1941", "DATE")]
+    assert counts["span_fixes/merged_day"] == 1
+    got, _ = spans_of(text, "Someone", ents, merge_day=False)
+    assert ("September 1941", "DATE") in got
+
+
+def test_dates_without_a_digit_and_small_number_words_are_dropped():
+    text = "The paper appeared daily for a few months; three editors ran it for 12 years from 1901."
+    ents = [
+        ent(text, "daily", "DATE"),
+        ent(text, "a few months", "DATE"),
+        ent(text, "three", "CARDINAL"),
+        ent(text, "12 years", "DATE"),
+        ent(text, "1901", "DATE"),
+    ]
+    got, counts = spans_of(text, "Paper", ents)
+    assert got == [("12 years", "DATE"), ("1901", "DATE")]
+    assert counts["span_drops/dateless_date"] == 2 and counts["span_drops/small_number"] == 1
+    got, _ = spans_of(text, "Paper", ents, dateless_dates=True, small_numbers=True)
+    assert len(got) == 5
+
+
+def test_edge_punctuation_and_dashes_are_trimmed():
+    text = 'He reigned (15 November 1707 – 1 March 1720) and wrote "Sister Fidelma" stories.'
+    ents = [(12, 29, "DATE"), (text.index('"Sister'), text.index("Fidelma") + 8, "WORK_OF_ART")]
+    got, _ = spans_of(text, "King", ents)
+    assert got == [("15 November 1707", "DATE"), ("Sister Fidelma", "WORK_OF_ART")]
+
+
+def test_spans_glued_to_a_word_are_fragments():
+    text = "She sang Vaghe stelle dell'Orsa, an Academy Award-winning song by Verdi."
+    ents = [
+        ent(text, "stelle dell", "WORK_OF_ART"),
+        ent(text, "Academy Award-", "EVENT"),
+        ent(text, "Verdi", "PERSON"),
+    ]
+    got, counts = spans_of(text, "Song", ents)
+    assert got == [("Verdi", "PERSON")] and counts["span_drops/glued"] == 2
+
+
+def test_answers_sharing_a_word_with_the_title_are_dropped():
+    text = "The film won the Academy Award for Best Picture and was released by Paramount Pictures."
+    ents = [
+        ent(text, "the Academy Award for Best Picture", "WORK_OF_ART"),
+        ent(text, "Paramount Pictures", "ORG"),
+    ]
+    got, counts = spans_of(text, "Academy Awards", ents)
+    assert got == [("Paramount Pictures", "ORG")] and counts["span_drops/title_word"] == 1
+
+
+def test_soft_leaks_an_acronym_beside_the_span_or_a_demonym_pair():
+    text = (
+        "The album was certified platinum by the Recording Industry Association of America (RIAA). "
+        "Built in Seville, Spain, the ship served in the Spanish navy until 1898."
+    )
+    ents = [
+        ent(text, "the Recording Industry Association of America", "ORG"),
+        ent(text, "Seville", "GPE"),
+        ent(text, "Spain", "GPE"),
+        ent(text, "Spanish", "NORP"),
+        ent(text, "1898", "DATE"),
+    ]
+    got, counts = spans_of(text, "Album", ents)
+    assert got == [("Seville", "GPE"), ("1898", "DATE")]
+    assert counts["span_drops/acronym_leak"] == 1 and counts["span_drops/demonym_leak"] == 2
