@@ -27,6 +27,7 @@ from ramp.records import MASK_TOKEN, Passage, Reject, Span, Task, excerpt
 from ramp.text import content_id, normalize_answer, stable_hash
 
 STRATEGIES = ("salient", "random", "ppl")
+POLICIES = ("ramp", "masksearch")
 _WORD_CORE = re.compile(r"[\w][\w'\-.]*[\w]|[\w]")
 
 
@@ -34,6 +35,14 @@ _WORD_CORE = re.compile(r"[\w][\w'\-.]*[\w]|[\w]")
 class MaskConfig:
     strategy: str = field(default="salient", metadata={"help": "salient | random | ppl"})
     mask_token: str = field(default=MASK_TOKEN, metadata={"help": "the token that replaces a span"})
+    policy: str = field(
+        default="ramp",
+        metadata={
+            "help": "how many spans and which (strategy salient): ramp (1 -> 1, 2 -> 1-2, 3 -> 3, "
+            ">= 4 -> uniform 1..max_masks; weight = characters) | masksearch (MaskSearch's gen_qa.py: "
+            ">= 4 -> 4; weight = words, numbers the top weight; without replacement)"
+        },
+    )
     max_masks: int = field(default=4, metadata={"help": "masks per passage at most"})
     min_passage_words: int = field(default=20, metadata={"help": "shorter passages are rejected"})
     max_passage_chars: int = field(default=5000, metadata={"help": "longer passages are rejected"})
@@ -57,14 +66,18 @@ class MaskConfig:
             raise ValueError(f"masking.max_masks must be >= 1, not {self.max_masks}")
         if not self.mask_token.strip():
             raise ValueError("masking.mask_token must not be empty")
+        if self.policy not in POLICIES:
+            raise ValueError(f"masking.policy: unknown {self.policy!r}; choose from {', '.join(POLICIES)}")
         if self.ppl_order not in ("hardest", "easiest"):
             raise ValueError(f"masking.ppl_order: unknown {self.ppl_order!r}; choose hardest or easiest")
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"masking.validation_fraction must be in [0, 1), not {self.validation_fraction}")
 
 
-def num_masks(num_candidates: int, rng: random.Random, max_masks: int = 4) -> int:
-    """MaskSearch's policy: 1 -> 1, 2 -> 1-2, 3 -> 3, >=4 -> uniform 1..max_masks."""
+def num_masks(num_candidates: int, rng: random.Random, max_masks: int = 4, policy: str = "ramp") -> int:
+    """How many spans to mask: 1 -> 1, 2 -> 1-2, 3 -> 3, and for >= 4 candidates uniform
+    1..max_masks (``ramp``, more tasks with few masks for the curriculum) or always 4
+    (``masksearch``, as its gen_qa.py does)."""
     if num_candidates <= 0:
         return 0
     if num_candidates == 1:
@@ -74,8 +87,16 @@ def num_masks(num_candidates: int, rng: random.Random, max_masks: int = 4) -> in
     elif num_candidates == 3:
         k = 3
     else:
-        k = rng.randint(1, max_masks)
+        k = 4 if policy == "masksearch" else rng.randint(1, max_masks)
     return min(k, num_candidates, max_masks)
+
+
+def masksearch_weight(pool: Sequence[Span]) -> Callable[[Span], float]:
+    """gen_qa.py's weights: a span's word count; an all-digit span the largest weight of the
+    others (numbers first)."""
+    words = [len(s.text.split(" ")) for s in pool if not s.text.isdigit()]
+    top = float(max(words)) if words else 1.0
+    return lambda s: top if s.text.isdigit() else float(len(s.text.split(" ")))
 
 
 def maskable(text: str, candidates: Sequence[Span]) -> list[Span]:
@@ -118,11 +139,16 @@ def _pick(
     return sorted(chosen, key=lambda s: s.start)
 
 
-def sample_salient(text: str, candidates: Sequence[Span], rng: random.Random, max_masks: int = 4):
-    """MaskSearch sampling: k by policy, spans weighted by length, without replacement."""
+def sample_salient(
+    text: str, candidates: Sequence[Span], rng: random.Random, max_masks: int = 4, policy: str = "ramp"
+):
+    """k by :func:`num_masks`, spans drawn by weight without replacement: characters
+    (``ramp``) or MaskSearch's words-and-numbers weight (``masksearch``; MaskSearch draws
+    with replacement, which repeats spans: here each span is drawn at most once)."""
     pool = maskable(text, candidates)
-    k = num_masks(len(pool), rng, max_masks)
-    return _pick(text, pool, k, rng, weight=lambda s: float(len(s.text)))
+    k = num_masks(len(pool), rng, max_masks, policy)
+    weight = masksearch_weight(pool) if policy == "masksearch" else (lambda s: float(len(s.text)))
+    return _pick(text, pool, k, rng, weight=weight)
 
 
 def random_candidates(text: str, rng: random.Random, max_words: int = 3) -> list[Span]:
@@ -251,7 +277,7 @@ def mask_passage(
         return rejected
     rng = passage_rng(seed, passage.id, cfg.strategy)
     if cfg.strategy == "salient":
-        chosen = sample_salient(passage.text, candidates, rng, cfg.max_masks)
+        chosen = sample_salient(passage.text, candidates, rng, cfg.max_masks, cfg.policy)
     elif cfg.strategy == "random":
         candidates = random_candidates(passage.text, rng, cfg.random_max_words)
         chosen = sample_random(passage.text, candidates, rng, cfg.max_masks)

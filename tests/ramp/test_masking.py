@@ -8,6 +8,7 @@ from ramp.masking import (
     apply_masks,
     mask_passage,
     maskable,
+    masksearch_weight,
     num_masks,
     random_candidates,
     rank_by_loss,
@@ -51,9 +52,28 @@ def passage(text=TEXT, title="Physics history") -> Passage:
 @pytest.mark.parametrize(
     "n,allowed", [(0, {0}), (1, {1}), (2, {1, 2}), (3, {3}), (4, {1, 2, 3, 4}), (9, {1, 2, 3, 4})]
 )
-def test_num_masks_follows_masksearch_policy(n, allowed):
+def test_num_masks_follows_the_ramp_policy(n, allowed):
     seen = {num_masks(n, random.Random(i)) for i in range(200)}
     assert seen == allowed
+
+
+@pytest.mark.parametrize("n,allowed", [(1, {1}), (2, {1, 2}), (3, {3}), (4, {4}), (9, {4})])
+def test_masksearch_policy_masks_four_when_it_can(n, allowed):
+    """gen_qa.py: fewer than 3 entities -> randint(1, n); 3 -> 3; 4 or more -> 4."""
+    assert {num_masks(n, random.Random(i), policy="masksearch") for i in range(200)} == allowed
+
+
+def test_masksearch_weights_words_and_puts_numbers_first():
+    cands = candidates()
+    picks = Counter()
+    for seed in range(300):
+        chosen = sample_salient(TEXT, cands, random.Random(seed), policy="masksearch")
+        assert len(chosen) == min(4, len(chosen)) and len({s.text for s in chosen}) == len(chosen)
+        picks.update(s.text for s in chosen)
+    # "1921" (digits) weighs as much as the longest name (2 words); one-word "Ulm" half that
+    assert picks["1921"] > picks["Ulm"]
+    weight = masksearch_weight(cands)
+    assert weight(span(TEXT, "1921")) == max(len(c.text.split()) for c in cands if not c.text.isdigit())
 
 
 def test_apply_masks_replaces_each_span_in_order():
