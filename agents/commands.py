@@ -119,6 +119,23 @@ def traces(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def answerability(args: argparse.Namespace, extra: list[str]) -> int:
+    from agents.answerability import AnswerabilityConfig, run
+
+    flags = given(tasks=args.tasks, index=args.index, output=args.output, topk=args.topk)
+    cfg = stage_config(AnswerabilityConfig, None, args.config, extra, flags)
+    stats = run(cfg)
+    print(f"ramp answerability -> {cfg.output}  (top {cfg.topk}, {cfg.index})")
+    for name in ("source_passage_hidden", "source_article_hidden"):
+        r = stats[name]
+        print(
+            f"  {name:<22} masks {r['masks']}: {100 * r['masks_answerable']:.1f} % answerable; "
+            f"tasks {r['tasks']}: {100 * r['tasks_answerable']:.1f} % all masks, "
+            f"{100 * r['tasks_with_one_answerable_mask']:.1f} % one"
+        )
+    return 0
+
+
 def merge_traces(args: argparse.Namespace, extra: list[str]) -> int:
     from agents.traces import merge_rounds
 

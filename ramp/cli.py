@@ -35,6 +35,7 @@ CONFIGS = {
     "data": "pipelines.config:DataConfig",
     "traces": "agents.traces:TracesConfig",
     "simulator-data": "agents.simulator_data:SimulatorDataConfig",
+    "answerability": "agents.answerability:AnswerabilityConfig",
     "sft": "training.sft:SFTConfig",
     "rl": "training.rl:RLConfig",
     "eval": "training.eval:EvalConfig",
@@ -161,6 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--teacher", help="a trained checkpoint that writes the traces (self-evolve)")
     tr.add_argument("--show", action="store_true", help="print one accepted trace in full")
     tr.set_defaults(func="agents.commands:traces")
+
+    an = _stage(
+        sub,
+        "answerability",
+        help="measure per mask whether search finds the answer with the source hidden",
+        epilog="Extra key=value words override the config (topk=10 passages=DIR).",
+    )
+    an.add_argument("--tasks", help="a ramp data tasks dir (DIR/tasks)")
+    an.add_argument("--index", help="index dir or retrieval server URL over the same corpus")
+    an.add_argument("--output", help="output dir (tasks/ with the measures, stats.json, README.md)")
+    an.add_argument("--topk", type=int)
+    an.add_argument("--config", help="YAML config (the dataclass defaults otherwise)")
+    an.set_defaults(func="agents.commands:answerability")
 
     mt = _stage(sub, "merge-traces", help="merge self-evolve rounds, one trace per task")
     mt.add_argument("--inputs", nargs="+", required=True, help="trace dirs, round 1 first")

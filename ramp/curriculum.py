@@ -20,7 +20,19 @@ def by_num_masks(task: Mapping[str, Any], num_stages: int = 4) -> int:
     return min(n, num_stages)
 
 
-MEASURES: dict[str, Measure] = {"num_masks": by_num_masks}
+def by_search_need(task: Mapping[str, Any], num_stages: int = 4) -> int:
+    """Stage 1 + the masks whose answer no other passage holds (``ramp answerability``'s
+    ``found_elsewhere``): stage 1 can be solved across documents, later stages lean more and
+    more on the task's own passage."""
+    found = task.get("found_elsewhere")
+    if found is None:
+        raise ValueError(
+            f"task {task.get('id')!r} has no found_elsewhere: run `ramp answerability` on the tasks first"
+        )
+    return min(1 + sum(not f for f in found), num_stages)
+
+
+MEASURES: dict[str, Measure] = {"num_masks": by_num_masks, "search_need": by_search_need}
 
 
 def stage_of(task: Mapping[str, Any], measure: str = "num_masks") -> int:

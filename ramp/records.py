@@ -67,6 +67,10 @@ class Task:
     strategy: str
     split: str
     mask_token: str = MASK_TOKEN  # what stands for each span in masked_text (masking.mask_token)
+    # measured by `ramp answerability` (None before): per mask, whether a top-k passage other
+    # than the task's own holds the answer, and the same with the whole source article hidden
+    found_elsewhere: tuple[bool, ...] | None = None
+    found_outside_article: tuple[bool, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ TASK_SCHEMA = pa.schema(
         pa.field("strategy", pa.string(), nullable=False),
         pa.field("split", pa.string(), nullable=False),
         pa.field("mask_token", pa.string(), nullable=False),
+        pa.field("found_elsewhere", pa.list_(pa.bool_()), nullable=True),
+        pa.field("found_outside_article", pa.list_(pa.bool_()), nullable=True),
     ]
 )
 
@@ -161,7 +167,13 @@ def task_from_row(row: dict[str, Any]) -> Task:
         strategy=row["strategy"],
         split=row["split"],
         mask_token=row["mask_token"],
+        found_elsewhere=_tuple(row.get("found_elsewhere")),
+        found_outside_article=_tuple(row.get("found_outside_article")),
     )
+
+
+def _tuple(value: list | None) -> tuple | None:
+    return None if value is None else tuple(value)
 
 
 INCOMPLETE = "_INCOMPLETE"  # written by `ramp data` before it swaps results in, removed after
@@ -186,6 +198,8 @@ def read_task_rows(path: str) -> list[dict[str, Any]]:
     if not files:
         raise FileNotFoundError(f"no task Parquet files under {path}")
     rows = {r["id"]: r for f in files for r in pq.read_table(f, schema=TASK_SCHEMA).to_pylist()}
+    for r in rows.values():  # tasks written before the column existed used the default token
+        r["mask_token"] = r["mask_token"] or MASK_TOKEN
     return [rows[k] for k in sorted(rows)]
 
 

@@ -55,7 +55,7 @@ def test_every_subcommand_names_a_command_function_that_exists():
                     targets.append(inner.get_default("func"))
             else:
                 targets.append(func)
-    assert len(targets) == 16
+    assert len(targets) == 17
     for target in targets:
         module, name = target.split(":")
         assert module.split(".")[0] in STAGES and module.endswith(".commands")
