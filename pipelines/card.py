@@ -8,12 +8,36 @@ import yaml
 
 from pipelines.config import DataConfig
 
+MASKSEARCH_CITATION = """@article{wu2025masksearch,
+  title={MaskSearch: A Universal Pre-Training Framework to Enhance Agentic Search Capability},
+  author={Weiqi Wu and Xin Guan and Shen Huang and Yong Jiang and Pengjun Xie and Fei Huang and
+          Jiuxin Cao and Hai Zhao and Jingren Zhou},
+  year={2025},
+  eprint={2505.20285},
+  archivePrefix={arXiv},
+  primaryClass={cs.CL},
+  url={https://arxiv.org/abs/2505.20285}
+}"""
+# the Hub's size_categories buckets, by task count
+_SIZES = (
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+    (1_000_000_000, "100M<n<1B"),
+)
+
+
+def size_category(n: int) -> str:
+    return next((name for limit, name in _SIZES if n < limit), "n>1T")
+
+
 _HEADER = {
-    "license": "cc-by-sa-4.0",
-    "language": ["en"],
-    "pretty_name": "RAMP masked Wikipedia passages",
+    "pretty_name": "RAMP masked passages",
     "task_categories": ["question-answering", "fill-mask"],
-    "tags": ["retrieval-augmented-mask-prediction", "masksearch", "search-agent", "wikipedia"],
+    "tags": ["retrieval-augmented-mask-prediction", "masksearch", "search-agent"],
     "configs": [
         {
             "config_name": "tasks",
@@ -35,14 +59,27 @@ def _table(rows: dict[str, int], head: tuple[str, str]) -> str:
     return "\n".join(lines)
 
 
+def header(stats: dict[str, Any], cfg: DataConfig) -> dict[str, Any]:
+    """The card's YAML front matter: provenance from ``cfg.source``, size from the counts."""
+    src = cfg.source
+    return {
+        "license": src.license,
+        "language": list(src.language),
+        "size_categories": [size_category(stats["tasks"])],
+        "source_datasets": list(src.source_datasets),
+        **_HEADER,
+    }
+
+
 def render(stats: dict[str, Any], cfg: DataConfig) -> str:
-    header = yaml.safe_dump(_HEADER, sort_keys=False)
+    src = cfg.source
+    citation = MASKSEARCH_CITATION + (f"\n\n{src.citation.strip()}" if src.citation.strip() else "")
     return f"""---
-{header}---
+{yaml.safe_dump(header(stats, cfg), sort_keys=False)}---
 
-# RAMP masked Wikipedia passages
+# RAMP masked passages from {src.name}
 
-Retrieval-Augmented Mask Prediction (RAMP) tasks in the style of MaskSearch: Wikipedia
+Retrieval-Augmented Mask Prediction (RAMP) tasks in the style of MaskSearch: {src.name}
 passages of about {cfg.words_per_passage} words in which 1-{cfg.masking.max_masks} salient spans
 (named entities, dates, numbers{", terms" if cfg.spans.terms else ""}) are replaced by
 `{cfg.masking.mask_token}`. A search agent must find the missing spans with a retriever.
@@ -87,7 +124,7 @@ to a word, the title or a word of it, its acronym beside it, a country/demonym p
 | column | meaning |
 |---|---|
 | `id` | content-derived task id |
-| `source_id`, `passage_id`, `title` | the Wikipedia article and passage |
+| `source_id`, `passage_id`, `title` | the source document and passage |
 | `text` | the passage |
 | `masked_text` | the passage with each answer replaced by the mask token |
 | `answers` | the masked spans, in order of appearance |
@@ -98,7 +135,13 @@ to a word, the title or a word of it, its acronym beside it, a country/demonym p
 
 ## Provenance and license
 
-Text from English Wikipedia, licensed CC BY-SA (see each article's history for authors);
+Text from {src.name} ({src.url}), license `{src.license}` (see the source for its authors);
 this derived dataset is shared under the same license. Splits are assigned per source
-article, so no article appears in both splits.
+document, so no document appears in both splits.
+
+## Citation
+
+```bibtex
+{citation}
+```
 """

@@ -44,6 +44,25 @@ class PplConfig:
 
 
 @dataclass
+class SourceConfig:
+    """Where the input text comes from: the dataset card states it (not a fixed 'Wikipedia')."""
+
+    name: str = field(
+        default="English Wikipedia", metadata={"help": "the input corpus, as the card names it"}
+    )
+    url: str = field(default="https://en.wikipedia.org", metadata={"help": "where it comes from"})
+    license: str = field(
+        default="cc-by-sa-4.0", metadata={"help": "its license as a Hub license id (the card's license)"}
+    )
+    language: list[str] = field(default_factory=lambda: ["en"], metadata={"help": "ISO 639-1 codes"})
+    source_datasets: list[str] = field(
+        default_factory=lambda: ["original"],
+        metadata={"help": "the Hub's source_datasets (e.g. extended|wikimedia/wikipedia)"},
+    )
+    citation: str = field(default="", metadata={"help": "BibTeX of the input corpus, added to the card's"})
+
+
+@dataclass
 class DataConfig:
     input: list[str] = field(default_factory=list, metadata={"help": "input files or globs"})
     output: str = field(default="", metadata={"help": "output dir"})
@@ -62,4 +81,7 @@ class DataConfig:
     masking: MaskConfig = field(default_factory=MaskConfig, metadata={"help": "which spans become masks"})
     spacy: SpacyConfig = field(default_factory=SpacyConfig, metadata={"help": "the spaCy NER model"})
     ppl: PplConfig = field(default_factory=PplConfig, metadata={"help": "the span scorer of strategy ppl"})
+    source: SourceConfig = field(
+        default_factory=SourceConfig, metadata={"help": "provenance and license of the input, for the card"}
+    )
     beam_args: list[str] = field(default_factory=list, metadata={"help": "passed through to Beam"})

@@ -81,6 +81,29 @@ def test_layout_stats_and_card(demo_run):
     check_invariants(out, stats)
 
 
+def test_the_card_states_the_inputs_provenance(demo_run):
+    """The card said "English Wikipedia, CC BY-SA" whatever the input was; now the source,
+    its license and the Hub's size_categories / source_datasets come from the config."""
+    import yaml
+
+    from pipelines import card
+    from pipelines.config import SourceConfig
+
+    out, stats = demo_run
+    cfg = config([], out)
+    front = yaml.safe_load((out / "README.md").read_text().split("---\n")[1])
+    assert front["license"] == "cc-by-sa-4.0" and front["size_categories"] == ["n<1K"]
+    assert front["source_datasets"] == ["original"] and "@article{wu2025masksearch" in card.render(stats, cfg)
+    cfg.source = SourceConfig(
+        name="PubMed abstracts", url="https://pubmed.ncbi.nlm.nih.gov", license="other", citation="@misc{pm}"
+    )
+    text = card.render(stats, cfg)
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert front["license"] == "other" and "Wikipedia" not in text.split("## Counts")[0]
+    assert "RAMP masked passages from PubMed abstracts" in text and "@misc{pm}" in text
+    assert card.size_category(12_000) == "10K<n<100K"
+
+
 def test_rerun_is_byte_identical(demo_run, samples, tmp_path):
     out, _ = demo_run
     again = tmp_path / "again"
