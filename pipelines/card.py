@@ -80,7 +80,8 @@ def render(stats: dict[str, Any], cfg: DataConfig) -> str:
 # RAMP masked passages from {src.name}
 
 Retrieval-Augmented Mask Prediction (RAMP) tasks in the style of MaskSearch: {src.name}
-passages of about {cfg.words_per_passage} words in which 1-{cfg.masking.max_masks} salient spans
+passages ({cfg.passages.mode}, up to {cfg.passages.words} words) in which
+1-{cfg.masking.max_masks} salient spans
 (named entities, dates, numbers{", terms" if cfg.spans.terms else ""}) are replaced by
 `{cfg.masking.mask_token}`. A search agent must find the missing spans with a retriever.
 

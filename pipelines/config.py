@@ -44,6 +44,20 @@ class PplConfig:
 
 
 @dataclass
+class PassageConfig:
+    """How documents become passages (ids ``{document id}_{index}``, wiki-18's, in every mode)."""
+
+    mode: str = field(
+        default="sentences",
+        metadata={
+            "help": "sentences: whole sentences packed up to `words` words, never cut (a rule splitter) | "
+            "paragraphs: one per paragraph, as MaskSearch | words: `words`-word windows, as DPR's wiki-18"
+        },
+    )
+    words: int = field(default=100, metadata={"help": "words per passage at most (sentences, words)"})
+
+
+@dataclass
 class SourceConfig:
     """Where the input text comes from: the dataset card states it (not a fixed 'Wikipedia')."""
 
@@ -71,8 +85,8 @@ class DataConfig:
         default=None, metadata={"help": "at most this many documents per input file (smoke runs)"}
     )
     num_workers: int = field(default=1, metadata={"help": "DirectRunner processes (> 1: multi-processing)"})
-    words_per_passage: int = field(
-        default=100, metadata={"help": "passage length (wiki-18 / DPR convention)"}
+    passages: PassageConfig = field(
+        default_factory=PassageConfig, metadata={"help": "how documents are cut into passages"}
     )
     shards: int = field(
         default=1, metadata={"help": "Parquet shards per split; raise for full Wikipedia (e.g. 256)"}

@@ -33,7 +33,7 @@ from pipelines import card, nlp, sinks
 from pipelines.config import DataConfig
 from pipelines.readers import expand_inputs, read_path, source_names
 from pipelines.transforms import REJECT, Dedupe, MaskPassages, MergeCounts, SplitRecords
-from ramp.passages import split_passages
+from ramp.passages import MODES, split_passages
 from ramp.records import INCOMPLETE, REJECT_SCHEMA, TASK_SCHEMA
 
 STAGING = "_staging"
@@ -65,7 +65,7 @@ def build(p: beam.Pipeline, cfg: DataConfig, paths: list[str], staging: str) -> 
         | "Dedupe" >> Dedupe()
         | "RouteDup" >> beam.ParDo(SplitRecords()).with_outputs(REJECT, main="docs")
     )
-    passages = unique.docs | "Passages" >> beam.FlatMap(split_passages, cfg.words_per_passage)
+    passages = unique.docs | "Passages" >> beam.FlatMap(split_passages, cfg.passages.words, cfg.passages.mode)
     masked, span_counts = passages | "Mask" >> MaskPassages(cfg)
     rejects = (records[REJECT], unique[REJECT], masked[REJECT]) | "AllRejects" >> beam.Flatten()
 
@@ -197,8 +197,10 @@ def run(cfg: DataConfig, command: str | None = None) -> dict[str, Any]:
         raise ValueError("shards must be >= 1")
     if cfg.num_workers < 1:
         raise ValueError(f"num_workers must be >= 1, not {cfg.num_workers}")
-    if cfg.words_per_passage < 1:
-        raise ValueError(f"words_per_passage must be >= 1, not {cfg.words_per_passage}")
+    if cfg.passages.words < 1:
+        raise ValueError(f"passages.words must be >= 1, not {cfg.passages.words}")
+    if cfg.passages.mode not in MODES:
+        raise ValueError(f"passages.mode: unknown {cfg.passages.mode!r}; choose from {', '.join(MODES)}")
     cfg.masking.check()
     nlp.check_model(cfg.spacy.model)
     paths = expand_inputs(cfg.input)

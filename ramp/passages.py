@@ -13,17 +13,79 @@ def passage_id(source_id: str, index: int) -> str:
     return f"{source_id}_{index}"
 
 
-def split_passages(doc: Document, words_per_passage: int = 100) -> Iterator[Passage]:
-    """Consecutive windows of ``words_per_passage`` words, joined by single spaces.
+MODES = ("sentences", "paragraphs", "words")
+# words ending in "." that do not end a sentence (lower case, the final "." removed)
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr prof gen col lt sgt capt gov sen rep rev hon inc ltd co corp no nos vs "
+    "etc e.g i.e cf c ca approx fig figs vol vols pp ed eds u.s u.k u.n mt ft b d fl r op al "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+_CLOSERS = "\"')]\u201d\u2019"
 
-    As in DPR's wiki-18 the windows do not overlap and the last one may be shorter;
-    the title is kept on every passage, not repeated in its text.
+
+def _ends_sentence(word: str, following: str) -> bool:
+    core = word.rstrip(_CLOSERS)
+    if not core or core[-1] not in ".!?":
+        return False
+    bare = core[:-1].lstrip("\"'([\u201c\u2018")
+    if core[-1] == "." and (bare.lower() in _ABBREVIATIONS or (len(bare) == 1 and bare.isupper())):
+        return False  # "Dr.", "(b." or an initial "J."
+    head = following.lstrip("\"'(\u201c\u2018[")
+    return bool(head) and (head[0].isupper() or head[0].isdigit())
+
+
+def sentences(text: str) -> list[list[str]]:
+    """Sentences as word lists, by a fast rule splitter: a line break ends a sentence, and so
+    does ``.``, ``!`` or ``?`` (closing quotes and brackets after it allowed) before a word
+    that starts with a capital or a digit, except after an abbreviation or an initial."""
+    out: list[list[str]] = []
+    for line in text.splitlines():
+        words = line.split()
+        current: list[str] = []
+        for i, word in enumerate(words):
+            current.append(word)
+            if i + 1 < len(words) and _ends_sentence(word, words[i + 1]):
+                out.append(current)
+                current = []
+        if current:
+            out.append(current)
+    return out
+
+
+def _chunks(doc: Document, mode: str, words_per_passage: int) -> list[list[str]]:
+    if mode == "words":
+        words = doc.text.split()
+        return [words[i : i + words_per_passage] for i in range(0, len(words), words_per_passage)]
+    if mode == "paragraphs":
+        return [line.split() for line in doc.text.splitlines() if line.split()]
+    if mode != "sentences":
+        raise ValueError(f"passages.mode: unknown {mode!r}; choose from {', '.join(MODES)}")
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    for sentence in sentences(doc.text):
+        if current and len(current) + len(sentence) > words_per_passage:
+            chunks.append(current)
+            current = []
+        current = current + sentence
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def split_passages(doc: Document, words_per_passage: int = 100, mode: str = "words") -> Iterator[Passage]:
+    """A document's passages, ids ``{document id}_{index}`` (wiki-18's) in every mode:
+
+    - ``words``: consecutive windows of ``words_per_passage`` words, as DPR's wiki-18 (the
+      last one may be shorter); sentences are cut at the window edges;
+    - ``sentences``: whole sentences (:func:`sentences`) packed up to ``words_per_passage``
+      words, never cutting one (a longer sentence is a passage of its own);
+    - ``paragraphs``: one passage per paragraph (line), as MaskSearch masks paragraphs.
+
+    Words are joined by single spaces; the title is kept on every passage, not in its text.
     """
     if words_per_passage < 1:
         raise ValueError("words_per_passage must be >= 1")
-    words = doc.text.split()
-    for index, start in enumerate(range(0, len(words), words_per_passage)):
-        chunk = words[start : start + words_per_passage]
+    for index, chunk in enumerate(_chunks(doc, mode, words_per_passage)):
         yield Passage(
             id=passage_id(doc.id, index),
             source_id=doc.id,

@@ -1,3 +1,5 @@
+import pytest
+
 from ramp.passages import split_of, split_passages
 from ramp.records import Document
 from ramp.spans import SpanConfig, salient_candidates, trim_span
@@ -162,3 +164,44 @@ def test_soft_leaks_an_acronym_beside_the_span_or_a_demonym_pair():
     got, counts = spans_of(text, "Album", ents)
     assert got == [("Seville", "GPE"), ("1898", "DATE")]
     assert counts["span_drops/acronym_leak"] == 1 and counts["span_drops/demonym_leak"] == 2
+
+
+REAL = (
+    "Dr. J. R. R. Tolkien was born on 3 January 1892 in Bloemfontein. He moved to England "
+    '(b. 1892) as a child. "The Hobbit" appeared in 1937! Was it a success? Yes. The U.S. edition '
+    "followed a year later.\nA second paragraph starts here. It ends."
+)
+
+
+def test_the_sentence_splitter_knows_abbreviations_initials_and_quotes():
+    from ramp.passages import sentences
+
+    assert [" ".join(s) for s in sentences(REAL)] == [
+        "Dr. J. R. R. Tolkien was born on 3 January 1892 in Bloemfontein.",
+        "He moved to England (b. 1892) as a child.",
+        '"The Hobbit" appeared in 1937!',
+        "Was it a success?",
+        "Yes.",
+        "The U.S. edition followed a year later.",
+        "A second paragraph starts here.",
+        "It ends.",
+    ]
+
+
+@pytest.mark.parametrize("mode", ["sentences", "paragraphs", "words"])
+def test_every_mode_keeps_every_word_in_order_with_wiki18_ids(mode):
+    doc = Document(id="d7", title="Tolkien", text=REAL, source="x")
+    got = list(split_passages(doc, 20, mode))
+    assert [p.id for p in got] == [f"d7_{i}" for i in range(len(got))]
+    assert " ".join(p.text for p in got).split() == REAL.split()
+    if mode == "sentences":  # whole sentences only, at most 20 words unless one is longer
+        assert all(p.text[-1] in ".!?" for p in got) and all(p.num_words <= 20 for p in got)
+    if mode == "paragraphs":
+        assert [p.text.endswith(e) for p, e in zip(got, ("later.", "It ends."))] == [True, True]
+    if mode == "words":
+        assert [p.num_words for p in got] == [20, 20, 6]
+
+
+def test_a_sentence_longer_than_the_budget_is_a_passage_of_its_own():
+    doc = Document(id="d", title="T", text="Short one. Long" + " word" * 29 + " end. Next.", source="x")
+    assert [p.num_words for p in split_passages(doc, 10, "sentences")] == [2, 31, 1]
