@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agents.llm import LLMConfig
 from ramp.masking import MaskConfig
 from ramp.spans import SpanConfig
 
@@ -95,6 +96,10 @@ class DataConfig:
     masking: MaskConfig = field(default_factory=MaskConfig, metadata={"help": "which spans become masks"})
     spacy: SpacyConfig = field(default_factory=SpacyConfig, metadata={"help": "the spaCy NER model"})
     ppl: PplConfig = field(default_factory=PplConfig, metadata={"help": "the span scorer of strategy ppl"})
+    span_llm: LLMConfig = field(
+        default_factory=lambda: LLMConfig(backend="openai"),
+        metadata={"help": "the LLM of spans.extractor llm (an OpenAI-compatible server, vllm or hf)"},
+    )
     source: SourceConfig = field(
         default_factory=SourceConfig, metadata={"help": "provenance and license of the input, for the card"}
     )

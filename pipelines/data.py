@@ -35,6 +35,7 @@ from pipelines.readers import expand_inputs, read_path, source_names
 from pipelines.transforms import REJECT, Dedupe, MaskPassages, MergeCounts, SplitRecords
 from ramp.passages import MODES, split_passages
 from ramp.records import INCOMPLETE, REJECT_SCHEMA, TASK_SCHEMA
+from ramp.spans import EXTRACTORS
 
 STAGING = "_staging"
 OUTPUT_DIRS = ("passages", "tasks", "rejects")
@@ -202,7 +203,14 @@ def run(cfg: DataConfig, command: str | None = None) -> dict[str, Any]:
     if cfg.passages.mode not in MODES:
         raise ValueError(f"passages.mode: unknown {cfg.passages.mode!r}; choose from {', '.join(MODES)}")
     cfg.masking.check()
-    nlp.check_model(cfg.spacy.model)
+    if cfg.spans.extractor not in EXTRACTORS:
+        raise ValueError(
+            f"spans.extractor: unknown {cfg.spans.extractor!r}; choose from {', '.join(EXTRACTORS)}"
+        )
+    if cfg.spans.extractor == "llm" and not cfg.span_llm.model:
+        raise ValueError("spans.extractor llm needs span_llm.model (and span_llm.base_url for a server)")
+    if cfg.spans.extractor == "spacy" and cfg.masking.strategy != "random":
+        nlp.check_model(cfg.spacy.model)
     paths = expand_inputs(cfg.input)
     command = command or " ".join(shlex.quote(a) for a in ["ramp", *sys.argv[1:]])
     staging = FileSystems.join(cfg.output, STAGING)

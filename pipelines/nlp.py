@@ -47,3 +47,37 @@ def extract(nlp, texts: list[str], batch_size: int, want_chunks: bool) -> Iterat
         ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
         chunks = [(c.start_char, c.end_char) for c in doc.noun_chunks] if want_chunks else []
         yield ents, chunks
+
+
+def llm_entities(llm, prompt: str, batch: list, retries: int, max_tokens: int) -> list[list[str] | str]:
+    """Per passage, the entity list an LLM gives for ``prompt`` (``{title}``, ``{passage}``),
+    or why there is none. One batched call per attempt; a reply that is not a JSON list of
+    strings is asked again, at most ``retries`` times (sampled, seeded by the attempt)."""
+    from ramp.llm import LLMError, Sampling
+    from ramp.spans import parse_entity_list
+
+    results: list[list[str] | str | None] = [None] * len(batch)
+    errors: dict[int, str] = {}
+    pending = list(range(len(batch)))
+    for attempt in range(retries + 1):
+        if not pending:
+            break
+        conversations = [
+            [{"role": "user", "content": prompt.format(title=batch[i].title, passage=batch[i].text)}]
+            for i in pending
+        ]
+        sampling = Sampling(temperature=0.0 if attempt == 0 else 0.7, max_tokens=max_tokens, seed=attempt)
+        still = []
+        for i, out in zip(pending, llm.generate(conversations, sampling)):
+            parsed = None if isinstance(out, LLMError) else parse_entity_list(out)
+            if parsed is None:
+                errors[i] = (
+                    f"LLM error: {out}" if isinstance(out, LLMError) else f"no JSON list in {out[:160]!r}"
+                )
+                still.append(i)
+            else:
+                results[i] = parsed
+        pending = still
+    for i in pending:
+        results[i] = f"{errors[i]} (after {retries + 1} tries)"
+    return results  # type: ignore[return-value]

@@ -9,8 +9,9 @@ import apache_beam as beam
 
 from pipelines.config import DataConfig
 from ramp.masking import mask_passage, precheck
+from ramp.masking import reject_passage as reject
 from ramp.records import Document, Passage, Reject, Task, excerpt
-from ramp.spans import salient_candidates
+from ramp.spans import align_entities, salient_candidates
 from ramp.text import content_id
 
 REJECT = "rejects"
@@ -81,6 +82,40 @@ class SpacyCandidates(beam.DoFn):
         yield beam.pvalue.TaggedOutput(SPAN_COUNTS, counts)
 
 
+class LlmCandidates(beam.DoFn):
+    """Batches of passages -> (passage, candidate spans) listed by an LLM, MaskSearch's way
+    (``spans.extractor: llm``), or a reject when its reply cannot be used. One batched LLM call
+    per bundle and attempt; the backend loads in setup."""
+
+    def __init__(self, cfg: DataConfig):
+        self.cfg = cfg
+        self.llm = self.prompt = None
+
+    def setup(self):
+        from agents.llm import make_llm
+        from agents.prompts import load
+
+        self.llm = make_llm(self.cfg.span_llm)
+        self.prompt = load("span_extractor", self.cfg.spans.prompt_version)
+
+    def process(self, batch: list[Passage]):
+        from pipelines.nlp import llm_entities
+
+        spans_cfg, counts = self.cfg.spans, Counter()
+        replies = llm_entities(self.llm, self.prompt, batch, spans_cfg.llm_retries, spans_cfg.llm_max_tokens)
+        for passage, got in zip(batch, replies):
+            if isinstance(got, str):
+                yield reject(passage, "llm_span_error", got)
+                continue
+            entities, missing = align_entities(passage.text, got)
+            counts["span_drops/llm_unaligned"] += missing
+            if got and not entities:
+                yield reject(passage, "llm_spans_unaligned", f"none of {got[:5]} is in the passage")
+                continue
+            yield passage, salient_candidates(passage.text, passage.title, entities, [], spans_cfg, counts)
+        yield beam.pvalue.TaggedOutput(SPAN_COUNTS, counts)
+
+
 class PplLosses(beam.DoFn):
     """(passage, candidates) batches -> (passage, candidates, loss per candidate)."""
 
@@ -99,7 +134,9 @@ class PplLosses(beam.DoFn):
             yield passage, candidates, loss
 
 
-def mask_one(item: tuple, cfg: DataConfig) -> Task | Reject:
+def mask_one(item: tuple | Reject, cfg: DataConfig) -> Task | Reject:
+    if isinstance(item, Reject):  # the span extractor gave up on this passage
+        return item
     passage, candidates, *rest = item
     losses = rest[0] if rest else None
     return mask_passage(passage, candidates, cfg.masking, cfg.seed, losses)
@@ -127,9 +164,17 @@ class MaskPassages(beam.PTransform):
             spans = (
                 passages
                 | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-                | "Spans" >> beam.ParDo(SpacyCandidates(cfg)).with_outputs(SPAN_COUNTS, main="items")
+                | "Spans"
+                >> beam.ParDo(
+                    LlmCandidates(cfg) if cfg.spans.extractor == "llm" else SpacyCandidates(cfg)
+                ).with_outputs(SPAN_COUNTS, main="items")
             )
             items, span_counts = spans.items, spans[SPAN_COUNTS]
+        gave_up = passages.pipeline | "NoExtractorRejects" >> beam.Create([])
+        if cfg.masking.strategy == "ppl" and cfg.spans.extractor == "llm":  # rejects skip the LM
+            items, gave_up = items | "ExtractorRejects" >> beam.Partition(
+                lambda x, _: 1 if isinstance(x, Reject) else 0, 2
+            )
         if cfg.masking.strategy == "ppl":
             items = (
                 items
@@ -139,7 +184,7 @@ class MaskPassages(beam.PTransform):
             )
         failed = failed | "NoModel" >> beam.Map(lambda p: (p, []))  # mask_one rejects them
         routed = (
-            (items, failed)
+            (items, failed, gave_up)
             | "Join" >> beam.Flatten()
             | "Mask" >> beam.Map(mask_one, cfg)
             | "Route" >> beam.ParDo(SplitRecords()).with_outputs(REJECT, main="tasks")

@@ -216,13 +216,15 @@ def passage_rng(seed: int, passage_id: str, strategy: str) -> random.Random:
 def precheck(passage: Passage, cfg: MaskConfig) -> Reject | None:
     """Passage-level rules applied before any span is looked at."""
     if passage.num_words < cfg.min_passage_words:
-        return _reject(passage, "passage_too_short", f"{passage.num_words} words < {cfg.min_passage_words}")
+        return reject_passage(
+            passage, "passage_too_short", f"{passage.num_words} words < {cfg.min_passage_words}"
+        )
     if len(passage.text) > cfg.max_passage_chars:
-        return _reject(
+        return reject_passage(
             passage, "passage_too_long", f"{len(passage.text)} characters > {cfg.max_passage_chars}"
         )
     if cfg.mask_token.lower() in passage.text.lower():
-        return _reject(passage, "mask_token_in_text", f"text already contains {cfg.mask_token!r}")
+        return reject_passage(passage, "mask_token_in_text", f"text already contains {cfg.mask_token!r}")
     return None
 
 
@@ -235,9 +237,9 @@ def build_task(
 ) -> Task | Reject:
     """Turn chosen spans into a task, or a reject with the reason."""
     if not candidates:
-        return _reject(passage, "no_salient_span", "no salient span left after filtering")
+        return reject_passage(passage, "no_salient_span", "no salient span left after filtering")
     if not chosen:
-        return _reject(
+        return reject_passage(
             passage,
             "no_maskable_span",
             f"{len(candidates)} candidates, each repeated in the passage or at its start",
@@ -245,7 +247,7 @@ def build_task(
     masked = apply_masks(passage.text, chosen, cfg.mask_token)
     verdict = check_task(passage.text, masked, chosen, cfg.mask_token, cfg.leak)
     if verdict is not None:
-        return _reject(passage, verdict.reason, verdict.detail)
+        return reject_passage(passage, verdict.reason, verdict.detail)
     answers = tuple(s.text for s in chosen)
     return Task(
         id=content_id(passage.id, cfg.strategy, masked, *answers),
@@ -290,7 +292,7 @@ def mask_passage(
     return build_task(passage, candidates, chosen, cfg, seed)
 
 
-def _reject(passage: Passage, reason: str, detail: str) -> Reject:
+def reject_passage(passage: Passage, reason: str, detail: str) -> Reject:
     return Reject(
         id=passage.id,
         stage="mask",

@@ -31,6 +31,8 @@ ENTITY_LABELS = (
 DATE_LABELS = ("DATE",)
 NUMBER_LABELS = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
 TERM_LABEL = "TERM"
+LLM_LABEL = "LLM"  # spans an LLM extracted (spans.extractor: llm)
+EXTRACTORS = ("spacy", "llm")
 
 _LEADING_ARTICLES = ("the ", "a ", "an ", "The ", "A ", "An ")
 # Hedges spaCy folds into DATE/CARDINAL spans ("about 1945"): not part of the answer.
@@ -189,6 +191,18 @@ class SpanConfig:
     max_words: int = field(default=6, metadata={"help": "longer spans (words) are dropped"})
     drop_title: bool = field(default=True, metadata={"help": "never mask the article title or a part of it"})
     extra_labels: list[str] = field(default_factory=list, metadata={"help": "more spaCy labels to extract"})
+    extractor: str = field(
+        default="spacy",
+        metadata={
+            "help": "spacy: NER + the type switches | llm: MaskSearch's way, an LLM (span_llm) lists the "
+            "facts that cannot be inferred from context; aligned back to offsets"
+        },
+    )
+    prompt_version: str = field(default="v1", metadata={"help": "span_extractor.<v>.txt (extractor llm)"})
+    llm_retries: int = field(
+        default=2, metadata={"help": "re-asks of an unparseable LLM reply (extractor llm)"}
+    )
+    llm_max_tokens: int = field(default=192, metadata={"help": "reply budget per passage (extractor llm)"})
     merge_day: bool = field(
         default=True,
         metadata={"help": "join a day number to the month-year DATE after it (25 + September 1941)"},
@@ -215,6 +229,8 @@ class SpanConfig:
     )
 
     def labels(self) -> set[str]:
+        if self.extractor == "llm":
+            return {LLM_LABEL}
         labels: set[str] = set(self.extra_labels)
         if self.entities:
             labels.update(ENTITY_LABELS)
@@ -225,7 +241,7 @@ class SpanConfig:
         return labels
 
     def needs_ner(self) -> bool:
-        return bool(self.labels())
+        return self.extractor == "spacy" and bool(self.labels())
 
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -426,3 +442,36 @@ def mask_defects(title: str, masked_text: str, mask_token: str, spans: list[dict
             found.append("title_word")
         out.append(found)
     return out
+
+
+def parse_entity_list(reply: str) -> list[str] | None:
+    """The JSON list of strings in an LLM reply (the first ``[...]`` in it), or None."""
+    import json
+
+    m = re.search(r"\[.*?\]", reply, re.DOTALL)
+    if not m:
+        return None
+    try:
+        items = json.loads(m.group(0))
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        return None
+    return [i.strip() for i in items if i.strip()]
+
+
+def align_entities(text: str, entities: list[str]) -> tuple[list[tuple[int, int, str]], int]:
+    """LLM-listed entities as ``(start, end, "LLM")`` offsets of their first occurrence in
+    ``text`` (exact, else case-insensitive), and how many could not be found."""
+    out, missing, lower = [], 0, text.lower()
+    for entity in entities:
+        start = text.find(entity)
+        if start == -1:
+            start = lower.find(entity.lower())
+        if start == -1:
+            missing += 1
+            continue
+        span = (start, start + len(entity), LLM_LABEL)
+        if span not in out:
+            out.append(span)
+    return out, missing

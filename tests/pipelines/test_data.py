@@ -317,3 +317,47 @@ def test_masks_on_unseen_wikipedia_have_few_mechanical_defects(shared, tmp_path)
     assert len(per_mask) >= 400
     assert sum(bool(d) for d in per_mask) / len(per_mask) <= 0.015
     assert stats["span_drops"]["dateless_date"] > 0 and stats["span_drops"]["glued"] > 0
+
+
+@pytest.mark.slow
+def test_llm_span_extraction_against_a_real_llama_cpp_server(samples, tmp_path, llama_server):
+    """spans.extractor llm, MaskSearch's way, through llama.cpp's real OpenAI-compatible server
+    running SmolLM2 on loopback (its answers are poor; the path is what is tested): one batched
+    call per bundle, bounded retries, every passage a task or a reject with an LLM reason,
+    spans aligned to exact offsets, and a rerun ends each passage the same way (the reply
+    texts in the reject details may differ: a server's sampled retries are not bit-stable)."""
+    args = [
+        "limit=4",
+        "spans.extractor=llm",
+        "span_llm.backend=openai",
+        f"span_llm.base_url={llama_server}",
+        "span_llm.model=smollm2",
+        "span_llm.timeout=120",
+        "spans.llm_retries=1",
+    ]
+    out = tmp_path / "llm"
+    stats = run(config([samples / "vital_articles_300.jsonl.gz"], out, *args))
+    check_invariants(out, stats)
+    tasks, rejects = read(out, "tasks"), read(out, "rejects")
+    assert stats["passages"] >= 4 and tasks + rejects
+    assert {s["label"] for t in tasks for s in t["spans"]} <= {"LLM"}
+    assert {r["reason"] for r in rejects} <= {
+        "llm_span_error",
+        "llm_spans_unaligned",
+        "no_salient_span",
+        "no_maskable_span",
+        "passage_too_short",
+        "answer_leak",
+        "too_much_masked",
+    }
+    again = tmp_path / "again"
+    run(config([samples / "vital_articles_300.jsonl.gz"], again, *args))
+    assert read(again, "tasks") == tasks
+    assert [(r["id"], r["reason"]) for r in read(again, "rejects")] == [
+        (r["id"], r["reason"]) for r in rejects
+    ]
+
+
+def test_the_llm_extractor_needs_a_model(samples, tmp_path):
+    with pytest.raises(ValueError, match="span_llm.model"):
+        run(config([samples / "vital_articles_300.jsonl.gz"], tmp_path, "spans.extractor=llm"))

@@ -205,3 +205,23 @@ def test_every_mode_keeps_every_word_in_order_with_wiki18_ids(mode):
 def test_a_sentence_longer_than_the_budget_is_a_passage_of_its_own():
     doc = Document(id="d", title="T", text="Short one. Long" + " word" * 29 + " end. Next.", source="x")
     assert [p.num_words for p in split_passages(doc, 10, "sentences")] == [2, 31, 1]
+
+
+def test_llm_replies_are_parsed_as_a_json_list_and_aligned_to_offsets():
+    from ramp.spans import align_entities, parse_entity_list
+
+    assert parse_entity_list('Facts: ["Warsaw", "1867"] and more') == ["Warsaw", "1867"]
+    assert parse_entity_list("Warsaw, 1867") is None
+    assert parse_entity_list('["Warsaw", 1867]') is None  # not all strings
+    assert parse_entity_list("[not json]") is None
+    text = "Marie Curie was born in Warsaw in 1867 and worked in Paris."
+    got, missing = align_entities(text, ["Warsaw", "paris", "Lyon", "Warsaw"])
+    assert [text[s:e] for s, e, _ in got] == ["Warsaw", "Paris"] and missing == 1
+    assert {label for *_, label in got} == {"LLM"}
+
+
+def test_the_llm_extractor_keeps_the_same_span_rules():
+    text = "The album was certified by the Recording Industry Association of America (RIAA) in 1999."
+    ents = [ent(text, "Recording Industry Association of America", "LLM"), ent(text, "1999", "LLM")]
+    got, counts = spans_of(text, "Album", ents, extractor="llm")
+    assert got == [("1999", "LLM")] and counts["span_drops/acronym_leak"] == 1
