@@ -40,6 +40,8 @@ def setup(verbosity: int = 0) -> None:
         logging.getLogger(name).setLevel(framework)
     if verbosity < 0:
         os.environ["RAMP_PROGRESS"] = "0"
+    if not progress_enabled():  # the Hub's and transformers' own bars (weights loading) too
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 class _Stderr(logging.StreamHandler):

@@ -48,6 +48,10 @@ class EvalConfig:
         metadata={"help": "LLM-as-judge accuracy (a judge column); backend '' = off; hf | vllm | openai"},
     )
     judge_prompt_version: str = field(default="v1", metadata={"help": "the judge prompt version"})
+    exclude_source: bool = field(
+        default=False,
+        metadata={"help": "RAMP tasks: search never returns the task's own passage (cross-document)"},
+    )
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Item:
     golds: list[str]  # acceptable answers (QA) or the gold fill per mask (RAMP)
     num_masks: int = 0  # > 0: a RAMP task, scored per mask
     question: str = ""  # the question / masked passage alone (a simulated engine's hint)
+    exclude: list[str] = field(default_factory=list)  # documents search must not return
 
     @property
     def hint(self) -> str:
@@ -80,9 +85,15 @@ def _literal_list(value) -> list[str]:
 
 
 def load_items(
-    path: str, version: str = "v1", limit: int | None = None, split: str = "validation"
+    path: str,
+    version: str = "v1",
+    limit: int | None = None,
+    split: str = "validation",
+    exclude_source: bool = False,
 ) -> list[Item]:
-    """Questions of a QA file, or the ``split`` tasks of a RAMP task dir (per-mask golds)."""
+    """Questions of a QA file, or the ``split`` tasks of a RAMP task dir (per-mask golds;
+    with ``exclude_source`` search never returns the task's own passage: the cross-document
+    setting, see ``ramp answerability``)."""
     check_limit(limit)
     qa_prompt = load("agent_qa", version)
     name = os.path.basename(path.rstrip("/"))
@@ -92,7 +103,15 @@ def load_items(
     if os.path.isdir(path):
         tasks = read_tasks(path, split, limit)
         return [
-            Item(t.id, f"ramp:{name}", ramp_prompt(t, version), list(t.answers), t.num_masks, t.masked_text)
+            Item(
+                t.id,
+                f"ramp:{name}",
+                ramp_prompt(t, version),
+                list(t.answers),
+                t.num_masks,
+                t.masked_text,
+                [t.passage_id] if exclude_source else [],
+            )
             for t in tasks
         ]
     items = [
@@ -193,7 +212,10 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=logger.info) -> dict
     if not (cfg.data and cfg.output):
         raise ValueError("eval needs --data and --output")
     # every file is read before any model loads: a bad file fails in seconds, not after a run
-    datasets = [(path, load_items(path, cfg.prompt_version, cfg.limit)) for path in cfg.data]
+    datasets = [
+        (path, load_items(path, cfg.prompt_version, cfg.limit, exclude_source=cfg.exclude_source))
+        for path in cfg.data
+    ]
     llm = llm or make_llm(LLMConfig(**{**cfg.llm.__dict__, "model": cfg.model or cfg.llm.model}))
     retriever = retriever or open_index(cfg.index)
     judge = None
@@ -209,7 +231,10 @@ def evaluate(cfg: EvalConfig, llm=None, retriever=None, log=logger.info) -> dict
         for i in range(0, len(items), cfg.batch_size):
             chunk = items[i : i + cfg.batch_size]
             episodes = [
-                AgentEpisode(id=it.id, messages=[{"role": "user", "content": it.prompt}]) for it in chunk
+                AgentEpisode(
+                    id=it.id, messages=[{"role": "user", "content": it.prompt}], exclude_ids=it.exclude
+                )
+                for it in chunk
             ]
             AgentLoop(llm, retriever, cfg.loop).run(episodes, seed=i)
             results += list(zip(chunk, episodes))

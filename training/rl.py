@@ -111,6 +111,13 @@ class RLConfig:
     )
     judge_prompt_version: str = field(default="v1", metadata={"help": "the judge reward's prompt version"})
     split: str = field(default="train", metadata={"help": "task split (RAMP task dirs)"})
+    exclude_source: bool = field(
+        default=False,
+        metadata={
+            "help": "search never returns a task's own passage: the cross-document stage (tasks "
+            "staged by `ramp curriculum --measure search_need`, stage 1)"
+        },
+    )
     prompt_version: str = field(default="v1", metadata={"help": "agent_ramp / agent_qa prompt version"})
     limit: int | None = field(default=None, metadata={"help": "first N tasks / questions"})
     seed: int = field(default=0, metadata={"help": "task order, sampling, init"})
@@ -269,6 +276,7 @@ class SearchRollout:
                 messages=[{"role": "user", "content": t.prompt}],
                 question=t.question,
                 gold=t.hint,
+                exclude_ids=list(t.exclude),
                 tokens=TokenTrace(list(prompts[t.id])),
             )
             for t in chosen
@@ -569,7 +577,10 @@ def train(cfg: RLConfig, callbacks: list | None = None) -> dict[str, Any]:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     # curriculum order: fewer masks first (QA questions have 0 masks: file order kept)
-    tasks = sorted(load_items(cfg.tasks, cfg.prompt_version, cfg.limit, cfg.split), key=lambda t: t.num_masks)
+    tasks = sorted(
+        load_items(cfg.tasks, cfg.prompt_version, cfg.limit, cfg.split, cfg.exclude_source),
+        key=lambda t: t.num_masks,
+    )
     if not tasks:
         raise ValueError(f"no {cfg.split} tasks or questions in {cfg.tasks}")
     data = Dataset.from_list(

@@ -208,3 +208,31 @@ def test_an_llm_that_never_answers_is_an_error_not_a_zero_score(tmp_path, demo_d
     result = evaluate(cfg, llm=Dead(), log=lambda *a: None)
     assert result["datasets"]["qa.jsonl"]["errors"] == 2
     assert all_failed(result) == ["qa.jsonl"]
+
+
+def test_exclude_source_hides_each_tasks_own_passage_from_search(demo_data, tmp_path):
+    """The cross-document setting: with exclude_source, every search of a RAMP task's episode
+    excludes that task's passage (eval and RL load tasks through load_items)."""
+    from agents.search import open_index
+    from ramp.records import read_tasks
+    from tests.helpers import ScriptedLLM
+
+    tasks_dir = str(demo_data / "data" / "tasks")
+    items = load_items(tasks_dir, limit=3, exclude_source=True)
+    own = {t.id: t.passage_id for t in read_tasks(tasks_dir, "validation", 3)}
+    assert [it.exclude for it in items] == [[own[it.id]] for it in items]
+    assert all(not it.exclude for it in load_items(tasks_dir, limit=3))
+
+    class Spy:
+        def __init__(self, inner):
+            self.inner, self.calls = inner, []
+
+        def search(self, queries, k, exclude_ids=None):
+            self.calls.append(exclude_ids)
+            return self.inner.search(queries, k, exclude_ids)
+
+    spy = Spy(open_index(str(demo_data / "index")))
+    llm = ScriptedLLM({it.prompt: ["<search>the title</search>", "<answer>x</answer>"] for it in items})
+    cfg = EvalConfig(data=[tasks_dir], output=str(tmp_path / "e"), limit=3, exclude_source=True)
+    evaluate(cfg, llm=llm, retriever=spy)
+    assert sorted(e for call in spy.calls for e in call) == sorted([own[i]] for i in own)
