@@ -5,7 +5,8 @@ context (:func:`ramp.answerability.mask_queries`) twice: with the task's own pas
 and with every passage of its source article hidden. Writes, under ``output``:
 
 - ``tasks/{split}-00000-of-00001.parquet``: the same tasks, sorted by id, with
-  ``found_elsewhere`` and ``found_outside_article`` filled in (one bool per mask);
+  ``found_elsewhere`` and ``found_outside_article`` filled in (one bool per mask) and
+  ``num_found_elsewhere`` (per task);
 - ``stats.json``: the shares of masks and tasks answerable in each condition, by span label;
 - ``README.md``: the same as a table.
 
@@ -91,10 +92,12 @@ def measure(
     for row in rows:
         k = row["num_masks"]
         task = task_from_row(row)
+        elsewhere = ans.found(task.answers, hidden_passage[pos : pos + k])
         task = replace(
             task,
-            found_elsewhere=ans.found(task.answers, hidden_passage[pos : pos + k]),
+            found_elsewhere=elsewhere,
             found_outside_article=ans.found(task.answers, hidden_article[pos : pos + k]),
+            num_found_elsewhere=sum(elsewhere),
         )
         out.append(to_row(task))
         pos += k

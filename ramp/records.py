@@ -71,6 +71,7 @@ class Task:
     # than the task's own holds the answer, and the same with the whole source article hidden
     found_elsewhere: tuple[bool, ...] | None = None
     found_outside_article: tuple[bool, ...] | None = None
+    num_found_elsewhere: int | None = None  # masks of found_elsewhere that are True
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ TASK_SCHEMA = pa.schema(
         pa.field("mask_token", pa.string(), nullable=False),
         pa.field("found_elsewhere", pa.list_(pa.bool_()), nullable=True),
         pa.field("found_outside_article", pa.list_(pa.bool_()), nullable=True),
+        pa.field("num_found_elsewhere", pa.int32(), nullable=True),
     ]
 )
 
@@ -169,6 +171,7 @@ def task_from_row(row: dict[str, Any]) -> Task:
         mask_token=row["mask_token"],
         found_elsewhere=_tuple(row.get("found_elsewhere")),
         found_outside_article=_tuple(row.get("found_outside_article")),
+        num_found_elsewhere=row.get("num_found_elsewhere"),
     )
 
 

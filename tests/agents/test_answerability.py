@@ -22,10 +22,12 @@ def test_every_mask_is_measured_with_its_passage_and_its_article_hidden(demo_dat
     assert [r["id"] for r in after] == sorted(before)  # nothing lost, nothing added
     for r in after:
         assert len(r["found_elsewhere"]) == len(r["found_outside_article"]) == r["num_masks"]
+        assert r["num_found_elsewhere"] == sum(r["found_elsewhere"])
         # hiding the whole article hides more: never more answerable than with the passage hidden
         assert all(a <= p for a, p in zip(r["found_outside_article"], r["found_elsewhere"]))
-        assert {k: v for k, v in r.items() if not k.startswith("found")} == {
-            k: v for k, v in before[r["id"]].items() if not k.startswith("found")
+        measured = ("found_elsewhere", "found_outside_article", "num_found_elsewhere")
+        assert {k: v for k, v in r.items() if k not in measured} == {
+            k: v for k, v in before[r["id"]].items() if k not in measured
         }
     passage, article = stats["source_passage_hidden"], stats["source_article_hidden"]
     assert passage["masks"] == sum(r["num_masks"] for r in after)
