@@ -19,7 +19,19 @@ from collections.abc import Iterable
 from typing import Any
 
 OWN = ("ramp", "pipelines", "agents", "training")
-FRAMEWORKS = ("apache_beam", "transformers", "trl", "accelerate", "datasets", "httpx", "urllib3", "verl")
+FRAMEWORKS = (
+    "apache_beam",
+    "transformers",
+    "trl",
+    "accelerate",
+    "datasets",
+    "httpx",
+    "urllib3",
+    "verl",
+    "bm25s",
+    "pyserini",
+    "sentence_transformers",
+)
 
 
 def setup(verbosity: int = 0) -> None:
