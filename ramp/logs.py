@@ -43,6 +43,8 @@ def setup(verbosity: int = 0) -> None:
     handler = _Stderr()
     handler.setFormatter(_Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
     handler.name = "ramp"
+    # some libraries set their own logger to DEBUG on import (bm25s): the handler decides
+    handler.addFilter(lambda r: r.levelno >= (own if r.name.split(".")[0] in OWN else framework))
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if h.name != "ramp"] + [handler]
     root.setLevel(framework)

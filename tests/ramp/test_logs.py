@@ -38,3 +38,15 @@ def test_warnings_say_so_in_the_line():
     assert fmt.format(rec) == "agents.commands: warning: no auth"
     rec = logging.LogRecord("agents.traces", logging.INFO, __file__, 1, "shard 1/2", None, None)
     assert fmt.format(rec) == "agents.traces: shard 1/2"
+
+
+def test_a_library_that_sets_its_logger_to_debug_stays_quiet(monkeypatch, capsys):
+    """bm25s sets its logger to DEBUG on import and logged "Building index ..." under --quiet."""
+    monkeypatch.delenv("RANK", raising=False)
+    logs.setup(0)
+    chatty = logging.getLogger("bm25s")
+    chatty.setLevel(logging.DEBUG)
+    chatty.info("Building index from IDs objects")
+    logging.getLogger("agents.search.index").info("index built")
+    err = capsys.readouterr().err
+    assert "Building index" not in err and "agents.search.index: index built" in err
