@@ -309,11 +309,11 @@ def soft_leak(text: str, start: int, end: int, surface: str) -> str | None:
     if abbr and re.search(rf"\b{re.escape(abbr)}\b", text[max(0, start - 16) : start] + text[end : end + 16]):
         return "acronym_leak"
     norm = normalize_answer(surface)
-    rest = normalize_answer(text[:start] + " " + text[end:])
     partners = DEMONYMS.get(norm, ()) + ((_DEMONYM_PAIRS[norm],) if norm in _DEMONYM_PAIRS else ())
-    if any(count_phrase(rest, p) for p in partners):
-        return "demonym_leak"
-    return None
+    if not partners:  # most spans: no passage-wide normalisation needed
+        return None
+    rest = normalize_answer(text[:start] + " " + text[end:])
+    return "demonym_leak" if any(count_phrase(rest, p) for p in partners) else None
 
 
 def _verdict(text: str, start: int, end: int, label: str, norm_title: str, cfg: SpanConfig) -> str | None:
