@@ -46,15 +46,18 @@ class _ConfigHelp(argparse.Action):
     """``-h/--help``: the flags, then every config key with its default and help (the
     stage's module is imported only now)."""
 
-    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+    def __init__(
+        self, option_strings, config: str, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None
+    ):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+        self.config = config
 
     def __call__(self, parser, namespace, values, option_string=None):
         import textwrap
 
         from ramp.config import describe
 
-        module, name = CONFIGS[parser.prog.split()[-1]].split(":")
+        module, name = self.config.split(":")
         lines = [parser.format_help(), "config keys (in a --config YAML, or key=value words), default:"]
         for key, tp, default, text in describe(getattr(importlib.import_module(module), name)):
             lines.append(f"  {key} = {default!r}  ({tp})")
@@ -68,7 +71,9 @@ def _stage(sub, name: str, **kwargs) -> argparse.ArgumentParser:
     if name not in CONFIGS:
         return sub.add_parser(name, parents=[_COMMON], **kwargs)
     stage = sub.add_parser(name, parents=[_COMMON], add_help=False, **kwargs)
-    stage.add_argument("-h", "--help", action=_ConfigHelp, help="show this help and every config key")
+    stage.add_argument(
+        "-h", "--help", action=_ConfigHelp, config=CONFIGS[name], help="show this help and every config key"
+    )
     return stage
 
 

@@ -316,8 +316,11 @@ def soft_leak(text: str, start: int, end: int, surface: str) -> str | None:
     return "demonym_leak" if any(count_phrase(rest, p) for p in partners) else None
 
 
-def _verdict(text: str, start: int, end: int, label: str, norm_title: str, cfg: SpanConfig) -> str | None:
-    """Why a trimmed candidate is dropped, or None to keep it."""
+def _verdict(
+    text: str, start: int, end: int, label: str, norm_title: str, title_words: set[str], cfg: SpanConfig
+) -> str | None:
+    """Why a trimmed candidate is dropped, or None to keep it (``title_words``: the content
+    words of ``norm_title``, computed once per passage)."""
     surface = text[start:end]
     if len(surface) < cfg.min_chars:
         return "too_short"
@@ -343,7 +346,7 @@ def _verdict(text: str, start: int, end: int, label: str, norm_title: str, cfg: 
         return "glued"
     if cfg.drop_title and norm_title and _in_title(norm, norm_title):
         return "in_title"
-    if cfg.drop_title_words and content_words(norm) & content_words(norm_title):
+    if cfg.drop_title_words and content_words(norm) & title_words:
         return "title_word"
     if cfg.soft_leaks:
         return soft_leak(text, start, end, surface)
@@ -371,6 +374,7 @@ def salient_candidates(
     counts = counts if counts is not None else Counter()
     labels = cfg.labels()
     norm_title = normalize_answer(title)
+    title_words = content_words(norm_title)
     raw: list[tuple[int, int, str]] = [(s, e, lab) for s, e, lab in entities if lab in labels]
     if cfg.merge_day:
         merged = []
@@ -394,7 +398,7 @@ def salient_candidates(
     spans: list[Span] = []
     for start, end, label in raw:
         start, end = trim_span(text, start, end)
-        reason = _verdict(text, start, end, label, norm_title, cfg)
+        reason = _verdict(text, start, end, label, norm_title, title_words, cfg)
         if reason:
             counts[f"span_drops/{reason}"] += 1
             continue

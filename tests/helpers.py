@@ -84,6 +84,39 @@ def server_process(
         proc.wait(timeout=20)
 
 
+def retriever_command(index, port: int, *flags: str) -> list[str]:
+    """``ramp serve-retriever`` on ``index`` and ``port`` as a subprocess command line."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "ramp.cli",
+        "serve-retriever",
+        "--index",
+        str(index),
+        "--port",
+        str(port),
+        *flags,
+    ]
+
+
+@contextlib.contextmanager
+def retriever_server(index) -> Iterator[str]:
+    """A real ``ramp serve-retriever`` process on loopback; yields ``http://127.0.0.1:PORT``."""
+    root = Path(__file__).resolve().parents[1]
+    with server_process(
+        lambda port: retriever_command(index, port),
+        "/health",
+        60,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as url:
+        yield url
+
+
 class Faulty(JSONHandler):
     """A misbehaving OpenAI-compatible endpoint; the mode is the model name."""
 

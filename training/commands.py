@@ -17,26 +17,26 @@ import sys
 from ramp.config import given, stage_config
 
 
-def _train(stage: str, args: argparse.Namespace, extra: list[str]) -> int:
+def _train(cfg_class, train, stage: str, args: argparse.Namespace, extra: list[str]) -> int:
     """``ramp sft`` / ``ramp rl``: the config, the run, the summary (printed by rank 0)."""
-    import importlib
-
     from training import engine
 
-    module = importlib.import_module(f"training.{stage}")
-    cfg = stage_config(getattr(module, f"{stage.upper()}Config"), stage, args.config, extra)
-    summary = module.train(cfg)
+    summary = train(stage_config(cfg_class, stage, args.config, extra))
     if engine.rank() == 0:
         print(json.dumps(summary, indent=2))
     return 0
 
 
 def sft(args: argparse.Namespace, extra: list[str]) -> int:
-    return _train("sft", args, extra)
+    from training.sft import SFTConfig, train
+
+    return _train(SFTConfig, train, "sft", args, extra)
 
 
 def rl(args: argparse.Namespace, extra: list[str]) -> int:
-    return _train("rl", args, extra)
+    from training.rl import RLConfig, train
+
+    return _train(RLConfig, train, "rl", args, extra)
 
 
 def run_eval(args: argparse.Namespace, extra: list[str]) -> int:

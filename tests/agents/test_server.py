@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 
@@ -11,29 +10,12 @@ import pytest
 from agents.search import open_index
 from agents.search.http import HttpRetriever, RetrievalServerError
 from tests.conftest import ROOT
-from tests.helpers import free_port, server_process
+from tests.helpers import free_port, retriever_command, retriever_server
 
 
 @pytest.fixture(scope="module")
 def server(bm25_index):
-    with server_process(
-        lambda port: [
-            sys.executable,
-            "-m",
-            "ramp.cli",
-            "serve-retriever",
-            "--index",
-            str(bm25_index),
-            "--port",
-            str(port),
-        ],
-        "/health",
-        60,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as url:
+    with retriever_server(bm25_index) as url:
         yield url
 
 
@@ -136,18 +118,7 @@ def test_binding_off_loopback_warns_that_there_is_no_auth(bm25_index):
 
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ramp.cli",
-            "serve-retriever",
-            "--index",
-            str(bm25_index),
-            "--port",
-            str(port),
-            "--host",
-            "0.0.0.0",
-        ],
+        retriever_command(bm25_index, port, "--host", "0.0.0.0"),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

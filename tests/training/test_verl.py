@@ -7,14 +7,12 @@ verl's custom-reward loader. verl's trainer itself needs GPUs and Ray and is not
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import ROOT, SMOLLM2
-from tests.helpers import server_process
+from tests.helpers import retriever_server
 from training.verl_export import AGENT_NAME, VERL_SCHEMA, export_verl
 from training.verl_reward import compute_score
 
@@ -157,24 +155,7 @@ class HFServerManager:
 
 @pytest.fixture(scope="module")
 def retriever_url(demo_data):
-    with server_process(
-        lambda port: [
-            sys.executable,
-            "-m",
-            "ramp.cli",
-            "serve-retriever",
-            "--index",
-            str(demo_data / "index"),
-            "--port",
-            str(port),
-        ],
-        "/health",
-        60,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as url:
+    with retriever_server(demo_data / "index") as url:
         yield url
 
 
